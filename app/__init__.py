@@ -1,0 +1,1 @@
+"""Newsdesk: a REST content API for news articles and their sourced claims."""

@@ -1,0 +1,128 @@
+"""The body's two derived forms: its plain-text projection, which claim anchors point into,
+and the sanitised HTML that front ends show, with each anchored claim wrapped in a span.
+
+Both come from one walk over the CommonMark tokens, so a character's offset in the plain
+text is exactly where the HTML renderer meets it.
+"""
+
+import html
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+BLOCK_SEPARATOR = "\n\n"
+_TEXT_TOKENS = {"text", "code_inline"}
+_BREAKS = {"softbreak": " ", "hardbreak": "\n"}
+_ALLOWED_ATTRIBUTES = {
+    **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
+    "span": {"class", "data-claim-id"},
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A claim's place in the plain text: `[start, end)` in code points."""
+
+    claim_id: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    # Raw HTML in a body is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def _placed_tokens(tokens: Sequence[Token]) -> Iterator[tuple[Token, int, str]]:
+    """Yield each token that contributes text, with its offset and the text it contributes."""
+    offset = 0
+    first_block = True
+    for token in tokens:
+        if token.type == "inline":
+            pieces = [
+                (child, child.content if child.type in _TEXT_TOKENS else _BREAKS[child.type])
+                for child in token.children or []
+                if child.type in _TEXT_TOKENS or child.type in _BREAKS
+            ]
+        elif token.type in ("code_block", "fence"):
+            pieces = [(token, token.content.rstrip("\n"))]
+        else:
+            continue
+        if not any(text for _, text in pieces):
+            continue
+        if not first_block:
+            offset += len(BLOCK_SEPARATOR)
+        first_block = False
+        for piece, text in pieces:
+            yield piece, offset, text
+            offset += len(text)
+
+
+def plain_text(body: str) -> str:
+    """Markdown syntax removed, blocks joined by a blank line (what anchors count in)."""
+    blocks: list[str] = []
+    last_end = None
+    for _, offset, text in _placed_tokens(_markdown().parse(body)):
+        if last_end is not None and offset > last_end:
+            blocks.append(BLOCK_SEPARATOR)
+        blocks.append(text)
+        last_end = offset + len(text)
+    return "".join(blocks)
+
+
+def _split_text_token(token: Token, offset: int, spans: Sequence[Span]) -> list[Token]:
+    end = offset + len(token.content)
+    inside = [s for s in spans if s.start < end and s.end > offset]
+    if not inside:
+        return [token]
+    cuts = sorted({offset, end} | {p for s in inside for p in (s.start, s.end) if offset < p < end})
+    pieces: list[Token] = []
+    for left, right in itertools.pairwise(cuts):
+        covering = sorted(
+            (s for s in inside if s.start <= left and s.end >= right),
+            key=lambda s: (s.start, -s.end),
+        )
+        for span in covering:
+            claim_id = html.escape(span.claim_id, quote=True)
+            pieces.append(_raw(f'<span class="claim" data-claim-id="{claim_id}">'))
+        piece = Token(
+            token.type,
+            token.tag,
+            token.nesting,
+            content=token.content[left - offset : right - offset],
+        )
+        pieces.append(piece)
+        pieces.extend(_raw("</span>") for _ in covering)
+    return pieces
+
+
+def _raw(markup: str) -> Token:
+    return Token("html_inline", "", 0, content=markup)
+
+
+def render_html(body: str, spans: Sequence[Span] = ()) -> str:
+    """CommonMark to sanitised HTML, each span's text wrapped in `<span class="claim">`."""
+    markdown = _markdown()
+    tokens = markdown.parse(body)
+    if spans:
+        replacements: dict[int, list[Token]] = {}
+        for token, offset, _ in _placed_tokens(tokens):
+            if token.type in _TEXT_TOKENS:
+                replacements[id(token)] = _split_text_token(token, offset, spans)
+        for token in tokens:
+            if token.type == "inline" and token.children:
+                token.children = [
+                    piece
+                    for child in token.children
+                    for piece in replacements.get(id(child), [child])
+                ]
+    rendered = markdown.renderer.render(tokens, markdown.options, {})
+    return nh3.clean(rendered, attributes=_ALLOWED_ATTRIBUTES, link_rel="noopener nofollow")

@@ -1,0 +1,183 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.claims.schemas import ClaimRead, ClaimWrite
+from app.fields import Slug, WebUrl, text
+from app.sources.schemas import SourceSummary
+
+from .models import ArticleStatus
+
+Headline = Annotated[str, text(300, 1)]
+Deck = Annotated[str, text(600)]
+Body = Annotated[str, Field(max_length=200_000)]
+Language = Annotated[
+    str, Field(pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$", max_length=35, examples=["en"])
+]
+Section = Annotated[
+    str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64, examples=["world"])
+]
+Tag = Annotated[str, text(64, 1)]
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    name: Annotated[str, text(200, 1)]
+
+
+class Syndication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allowed: bool = True
+    usage_terms: Annotated[str, text(1000)] | None = None
+
+
+def _normalise_tags(tags: list[str]) -> list[str]:
+    """Tags are lower-cased and unique, in the order first given."""
+    return list(dict.fromkeys(tag.lower() for tag in tags))
+
+
+class ArticleWrite(BaseModel):
+    """An article with its claims, as created by POST or replaced by PUT."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug | None = Field(default=None, description="Derived from the headline when omitted.")
+    headline: Headline
+    deck: Deck | None = None
+    body: Body = ""
+    language: Language = "en"
+    section: Section | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] = []
+    authors: Annotated[list[Author], Field(max_length=20)] = []
+    canonical_url: WebUrl | None = None
+    syndication: Syndication = Syndication()
+    claims: Annotated[list[ClaimWrite], Field(max_length=500)] = []
+
+    _tags = field_validator("tags")(_normalise_tags)
+
+
+class SyndicationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allowed: bool | None = None
+    usage_terms: Annotated[str, text(1000)] | None = None
+
+
+class ArticlePatch(BaseModel):
+    """JSON Merge Patch (RFC 7396): fields left out are kept, `null` clears an optional field
+    (lists go back to empty), and `claims`, when given, replaces the article's claims."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug | None = None
+    headline: Headline | None = None
+    deck: Deck | None = None
+    body: Body | None = None
+    language: Language | None = None
+    section: Section | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    authors: Annotated[list[Author], Field(max_length=20)] | None = None
+    canonical_url: WebUrl | None = None
+    syndication: SyndicationPatch | None = None
+    claims: Annotated[list[ClaimWrite], Field(max_length=500)] | None = None
+
+    @field_validator("slug", "headline", "body", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else _normalise_tags(tags)
+
+
+class CorrectionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    text: str
+    created_at: datetime
+
+
+class Retraction(BaseModel):
+    text: str
+    created_at: datetime
+
+
+class Sourcing(BaseModel):
+    """How the article's claims are sourced."""
+
+    claims: int
+    attributed_claims: int
+    unattributed_claims: int
+    named_sources: int
+    anonymous_sources: int
+
+
+class ArticleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    slug: str
+    headline: str
+    deck: str | None
+    body: str
+    body_html: str = Field(
+        description="Sanitised HTML; each anchored claim is wrapped in "
+        '`<span class="claim" data-claim-id="…">`.'
+    )
+    language: str
+    section: str | None
+    tags: list[str]
+    authors: list[Author]
+    canonical_url: str | None
+    status: ArticleStatus
+    published_at: datetime | None
+    first_published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    corrections: list[CorrectionRead]
+    retraction: Retraction | None
+    syndication: Syndication
+    sourcing: Sourcing
+    claims: list[ClaimRead] | None = Field(
+        default=None,
+        validation_alias="loaded_claims",
+        description="Embedded on single-article reads; on lists only with `include=claims`.",
+    )
+    sources: list[SourceSummary] | None = Field(
+        default=None, description="Every source the claims cite; only with `include=sources`."
+    )
+
+
+ARTICLE_FIELDS = frozenset(ArticleRead.model_fields)
+INCLUDABLE = frozenset({"claims", "sources"})
+
+
+def article_payload(
+    article: Any, *, include: frozenset[str], fields: frozenset[str] | None
+) -> dict[str, Any]:
+    """The JSON-ready dict for one article, honouring `include=` and `fields=`."""
+    exclude = {name for name in INCLUDABLE if name not in include}
+    read = ArticleRead.model_validate(article)
+    if "sources" in include:
+        read.sources = distinct_sources(read.claims or [])
+    return read.model_dump(
+        mode="json", exclude=exclude, include=set(fields) if fields is not None else None
+    )
+
+
+def distinct_sources(claims: list[ClaimRead]) -> list[SourceSummary]:
+    seen: dict[uuid.UUID, SourceSummary] = {}
+    for claim in claims:
+        for attribution in claim.attributions:
+            seen.setdefault(attribution.source.id, attribution.source)
+    return list(seen.values())

@@ -1,0 +1,449 @@
+import re
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.claims import service as claims
+from app.claims.models import Attribution, Claim
+from app.claims.schemas import ClaimPatch, ClaimWrite
+from app.errors import Conflict, Forbidden, Gone, NotFound
+from app.pagination import Keyset, count_rows, fetch_page
+from app.sources.models import SourceKind
+from app.sources.service import SourceResolver
+
+from . import search
+from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag, publicly_visible
+from .rendering import Span, plain_text, render_html
+from .schemas import ArticlePatch, ArticleWrite, Author
+
+SLUG_MAX = 120
+METADATA_LOAD = (
+    selectinload(Article.author_rows),
+    selectinload(Article.tag_rows),
+    selectinload(Article.correction_rows),
+)
+FULL_LOAD = (
+    *METADATA_LOAD,
+    selectinload(Article.claims).selectinload(Claim.attributions).selectinload(Attribution.source),
+)
+
+
+class ArticleNotFound(NotFound):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"Article {reference!r} does not exist.")
+
+
+class ArticleGone(Gone):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"Article {reference!r} has been deleted.")
+
+
+class SlugTaken(Conflict):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"The slug {slug!r} is already in use.")
+
+
+class StatusFilterForbidden(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("Listing articles other than published ones needs `content:write`.")
+
+
+def _by_reference(reference: str) -> ColumnElement[bool]:
+    try:
+        return Article.id == uuid.UUID(reference)
+    except ValueError:
+        return Article.slug == reference
+
+
+async def get(
+    session: AsyncSession, reference: str | uuid.UUID, *, sees_drafts: bool, claims_too: bool = True
+) -> Article:
+    """One article by id or slug, as the caller may see it: deleted ones are 410, drafts and
+    scheduled ones do not exist for readers."""
+    reference = str(reference)
+    query = select(Article).where(_by_reference(reference))
+    article = await session.scalar(query.options(*(FULL_LOAD if claims_too else METADATA_LOAD)))
+    if article is None:
+        raise ArticleNotFound(reference)
+    was_public = article.first_published_at is not None
+    if article.deleted_at is not None and (sees_drafts or was_public):
+        raise ArticleGone(reference)
+    if not sees_drafts and not is_public(article):
+        raise ArticleNotFound(reference)
+    return article
+
+
+def is_public(article: Article, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return (
+        article.deleted_at is None
+        and article.status in (ArticleStatus.published, ArticleStatus.retracted)
+        and article.published_at is not None
+        and article.published_at <= now
+    )
+
+
+def slugify(headline: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", headline).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > SLUG_MAX - 4:
+        slug = slug[: SLUG_MAX - 4].rsplit("-", 1)[0]
+    return slug or "article"
+
+
+async def _free_slug(session: AsyncSession, headline: str) -> str:
+    base = slugify(headline)
+    taken = set(
+        await session.scalars(
+            select(Article.slug).where(
+                (Article.slug == base) | Article.slug.startswith(base + "-", autoescape=True)
+            )
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def _check_slug_free(session: AsyncSession, slug: str) -> None:
+    if await session.scalar(select(Article.id).where(Article.slug == slug)) is not None:
+        raise SlugTaken(slug)
+
+
+def summarise_sourcing(article_claims: Sequence[Claim]) -> dict[str, int]:
+    attributed = [c for c in article_claims if c.attributions]
+    sources = {a.source.id: a.source for c in attributed for a in c.attributions}
+    anonymous = sum(1 for s in sources.values() if s.kind is SourceKind.anonymous)
+    return {
+        "claims": len(article_claims),
+        "attributed_claims": len(attributed),
+        "unattributed_claims": len(article_claims) - len(attributed),
+        "named_sources": len(sources) - anonymous,
+        "anonymous_sources": anonymous,
+    }
+
+
+def refresh_derived(article: Article) -> None:
+    """Re-render the body with its claim spans and recount the sourcing summary."""
+    spans = [
+        Span(str(c.id), c.anchor_start, c.anchor_end)
+        for c in article.claims
+        if c.anchor_start is not None and c.anchor_end is not None
+    ]
+    article.body_html = render_html(article.body, spans)
+    article.sourcing = summarise_sourcing(article.claims)
+
+
+def record_change(article: Article) -> None:
+    """Every change to an article or its claims bumps its version."""
+    article.version += 1
+    article.updated_at = datetime.now(UTC)
+
+
+def _authors(authors: Sequence[Author]) -> list[ArticleAuthor]:
+    return [ArticleAuthor(position=i, name=a.name) for i, a in enumerate(authors)]
+
+
+def _tags(tags: Sequence[str]) -> list[ArticleTag]:
+    return [ArticleTag(position=i, tag=t) for i, t in enumerate(tags)]
+
+
+async def _flush(session: AsyncSession, slug: str) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        # Only the slug is unique on this table; a concurrent writer took it first.
+        if "slug" in str(error.orig).lower():
+            raise SlugTaken(slug) from None
+        raise
+
+
+async def create(session: AsyncSession, data: ArticleWrite) -> Article:
+    """A new draft with its claims, attributions and (matched or new) sources."""
+    if data.slug is not None:
+        await _check_slug_free(session, data.slug)
+    slug = data.slug or await _free_slug(session, data.headline)
+    now = datetime.now(UTC)
+    article = Article(
+        id=uuid.uuid4(),
+        slug=slug,
+        status=ArticleStatus.draft,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        correction_rows=[],
+        **_fields(data),
+    )
+    article.claims = await claims.build_all(session, data.claims, plain_text(data.body))
+    refresh_derived(article)
+    session.add(article)
+    await _flush(session, slug)
+    return article
+
+
+def _fields(data: ArticleWrite) -> dict[str, Any]:
+    return {
+        "headline": data.headline,
+        "deck": data.deck,
+        "body": data.body,
+        "language": data.language,
+        "section": data.section,
+        "canonical_url": data.canonical_url,
+        "syndication_allowed": data.syndication.allowed,
+        "syndication_usage_terms": data.syndication.usage_terms,
+        "author_rows": _authors(data.authors),
+        "tag_rows": _tags(data.tags),
+    }
+
+
+async def replace(session: AsyncSession, article: Article, data: ArticleWrite) -> Article:
+    """PUT: every field from `data`, defaults for what it leaves out; the slug is kept when
+    not given. The claims are replaced by the given ones."""
+    if data.slug is not None and data.slug != article.slug:
+        await _check_slug_free(session, data.slug)
+        article.slug = data.slug
+    for name, value in _fields(data).items():
+        setattr(article, name, value)
+    article.claims = await claims.build_all(session, data.claims, plain_text(data.body))
+    record_change(article)
+    refresh_derived(article)
+    await _flush(session, article.slug)
+    return article
+
+
+async def patch(session: AsyncSession, article: Article, data: ArticlePatch) -> Article:
+    """JSON Merge Patch: only the fields given change; a new body re-anchors the claims."""
+    given = data.model_fields_set
+    if not given:
+        return article
+    if "slug" in given and data.slug != article.slug:
+        assert data.slug is not None
+        await _check_slug_free(session, data.slug)
+        article.slug = data.slug
+    for name in ("headline", "deck", "body", "section", "canonical_url"):
+        if name in given:
+            setattr(article, name, getattr(data, name))
+    if "language" in given:
+        article.language = data.language or "en"
+    if "tags" in given:
+        article.tag_rows = _tags(data.tags or [])
+    if "authors" in given:
+        article.author_rows = _authors(data.authors or [])
+    if "syndication" in given:
+        if data.syndication is None:
+            article.syndication_allowed, article.syndication_usage_terms = True, None
+        else:
+            changes = data.syndication.model_dump(exclude_unset=True)
+            if "allowed" in changes:
+                article.syndication_allowed = changes["allowed"] is not False
+            if "usage_terms" in changes:
+                article.syndication_usage_terms = changes["usage_terms"]
+    text = plain_text(article.body)
+    if "claims" in given:
+        article.claims = await claims.build_all(session, data.claims or [], text)
+    elif "body" in given:
+        claims.reanchor(article.claims, text)
+    record_change(article)
+    refresh_derived(article)
+    await _flush(session, article.slug)
+    return article
+
+
+async def publish(session: AsyncSession, article: Article, at: datetime | None = None) -> Article:
+    """Make the article public at `at` (now by default; a future time schedules it)."""
+    at = at or datetime.now(UTC)
+    article.status = ArticleStatus.published
+    article.published_at = at
+    if article.first_published_at is None:
+        article.first_published_at = at
+    record_change(article)
+    await session.flush()
+    return article
+
+
+async def delete(session: AsyncSession, article: Article) -> None:
+    """A tombstone: the article answers 410 from now on and its slug stays taken."""
+    article.deleted_at = datetime.now(UTC)
+    record_change(article)
+    await session.flush()
+
+
+async def add_claim(session: AsyncSession, reference: str, data: ClaimWrite) -> Claim:
+    article = await get(session, reference, sees_drafts=True)
+    position = max((c.position for c in article.claims), default=-1) + 1
+    claim = await claims.build(
+        SourceResolver(session),
+        data,
+        position=position,
+        text=plain_text(article.body),
+        loc=["body"],
+    )
+    article.claims.append(claim)
+    record_change(article)
+    refresh_derived(article)
+    await session.flush()
+    return claim
+
+
+async def claim_in_article(session: AsyncSession, claim_id: uuid.UUID) -> tuple[Article, Claim]:
+    """A claim for editing, with its article loaded whole (a writer's view)."""
+    article_id = await session.scalar(
+        select(Claim.article_id)
+        .join(Article, Article.id == Claim.article_id)
+        .where(Claim.id == claim_id, Article.deleted_at.is_(None))
+    )
+    if article_id is None:
+        raise claims.ClaimNotFound(claim_id)
+    article = await get(session, article_id, sees_drafts=True)
+    return article, next(c for c in article.claims if c.id == claim_id)
+
+
+async def edit_claim(session: AsyncSession, claim_id: uuid.UUID, data: ClaimPatch) -> Claim:
+    article, claim = await claim_in_article(session, claim_id)
+    await claims.apply_patch(session, claim, data, plain_text(article.body))
+    record_change(article)
+    refresh_derived(article)
+    await session.flush()
+    return claim
+
+
+async def remove_claim(session: AsyncSession, claim_id: uuid.UUID) -> None:
+    article, claim = await claim_in_article(session, claim_id)
+    article.claims.remove(claim)
+    record_change(article)
+    refresh_derived(article)
+    await session.flush()
+
+
+SORTS = {
+    "-published_at": ("published_at", True),
+    "published_at": ("published_at", False),
+    "-updated_at": ("updated_at", True),
+    "updated_at": ("updated_at", False),
+}
+
+
+@dataclass
+class ArticleFilters:
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    author: str | None = None
+    source: uuid.UUID | None = None
+    language: str | None = None
+    q: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    status: str | None = None
+    sort: str | None = None
+
+
+def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) -> Select[Any]:
+    now = datetime.now(UTC)
+    status = filters.status or "published"
+    if status != "published" and not sees_drafts:
+        raise StatusFilterForbidden()
+    if status == "published":
+        query = query.where(publicly_visible(now), Article.status == ArticleStatus.published)
+    else:
+        query = query.where(Article.deleted_at.is_(None))
+        if status != "all":
+            query = query.where(Article.status == ArticleStatus(status))
+    if filters.section:
+        query = query.where(Article.section == filters.section)
+    for tag in filters.tags:
+        query = query.where(
+            select(ArticleTag.id)
+            .where(ArticleTag.article_id == Article.id, ArticleTag.tag == tag.lower())
+            .exists()
+        )
+    if filters.author:
+        query = query.where(
+            select(ArticleAuthor.id)
+            .where(
+                ArticleAuthor.article_id == Article.id,
+                func.lower(ArticleAuthor.name) == filters.author.lower(),
+            )
+            .exists()
+        )
+    if filters.source:
+        query = query.where(
+            select(Claim.id)
+            .join(Attribution, Attribution.claim_id == Claim.id)
+            .where(Claim.article_id == Article.id, Attribution.source_id == filters.source)
+            .exists()
+        )
+    if filters.language:
+        query = query.where(Article.language == filters.language)
+    if filters.published_after:
+        query = query.where(Article.published_at > filters.published_after)
+    if filters.published_before:
+        query = query.where(Article.published_at < filters.published_before)
+    return query
+
+
+async def list_articles(
+    session: AsyncSession,
+    filters: ArticleFilters,
+    *,
+    sees_drafts: bool,
+    with_claims: bool,
+    limit: int,
+    cursor: str | None,
+    count: bool,
+) -> tuple[list[Article], str | None, int | None]:
+    query = _filtered(select(Article), filters, sees_drafts)
+    if filters.q and filters.sort is None:
+        query, rank = search.apply(query, session.bind.dialect.name, filters.q)
+        keyset = Keyset("articles:relevance", [rank, Article.id], [float, uuid.UUID], False)
+        key_of = None
+    else:
+        if filters.q:
+            query, _ = search.apply(query, session.bind.dialect.name, filters.q)
+        name = filters.sort or "-published_at"
+        column_name, descending = SORTS[name]
+        column: ColumnElement[Any] = getattr(Article, column_name)
+        if column_name == "published_at" and (filters.status or "published") != "published":
+            # Drafts have no publication time yet: they sort by when they were created.
+            column = func.coalesce(Article.published_at, Article.created_at)
+        keyset = Keyset(f"articles:{name}", [column, Article.id], [datetime, uuid.UUID], descending)
+        key_of = column_name
+    total = await count_rows(session, query) if count else None
+    if key_of is None:
+        rank_label = keyset.columns[0].label("rank")
+        rows, next_cursor = await fetch_page(
+            session,
+            query.add_columns(rank_label).options(*(FULL_LOAD if with_claims else METADATA_LOAD)),
+            keyset,
+            cursor=cursor,
+            limit=limit,
+            key=lambda row: [row[1], row[0].id],
+        )
+        return [row[0] for row in rows], next_cursor, total
+
+    def key(article: Article) -> list[Any]:
+        value = getattr(article, key_of)
+        if value is None and key_of == "published_at":
+            value = article.created_at
+        return [value, article.id]
+
+    rows, next_cursor = await fetch_page(
+        session,
+        query.options(*(FULL_LOAD if with_claims else METADATA_LOAD)),
+        keyset,
+        cursor=cursor,
+        limit=limit,
+        key=key,
+        scalars=True,
+    )
+    return rows, next_cursor, total

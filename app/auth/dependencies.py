@@ -1,0 +1,84 @@
+"""Who is calling and what they may do: bearer keys, scopes, and the rule that a key with
+`content:write` sees drafts."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from app.db import Session
+from app.errors import Forbidden, Unauthorized
+
+from .models import ApiKey, Scope
+
+# A scope also grants the ones it implies.
+IMPLIED = {
+    Scope.write: {Scope.read},
+    Scope.publish: {Scope.read},
+    Scope.admin: {Scope.read},
+}
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    key: ApiKey | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sees_drafts(self) -> bool:
+        return Scope.write in self.scopes or Scope.publish in self.scopes
+
+    @property
+    def name(self) -> str:
+        return self.key.name if self.key else "anonymous"
+
+
+def effective_scopes(granted: list[str]) -> frozenset[str]:
+    scopes = set(granted)
+    for scope in granted:
+        scopes |= IMPLIED.get(scope, set())  # type: ignore[call-overload]
+    return frozenset(scopes)
+
+
+async def current_caller(request: Request, session: Session) -> Caller:
+    """The caller behind `Authorization: Bearer <key>`; anonymous without the header."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        public = request.app.state.settings.public_read
+        return Caller(scopes=frozenset({Scope.read}) if public else frozenset())
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.")
+    key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(token.strip())))
+    if key is None or (key.revoked_at is not None and key.revoked_at <= datetime.now(UTC)):
+        raise Unauthorized("The API key is unknown or has been revoked.")
+    return Caller(key=key, scopes=effective_scopes(key.scopes))
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def require_scope(scope: Scope):  # type: ignore[no-untyped-def]
+    """A dependency that lets the request through only with `scope`."""
+
+    async def check(caller: CurrentCaller) -> Caller:
+        if scope in caller.scopes:
+            return caller
+        if caller.key is None:
+            raise Unauthorized(f"This needs an API key with the {scope.value!r} scope.")
+        raise Forbidden(f"The API key {caller.name!r} lacks the {scope.value!r} scope.")
+
+    return check
+
+
+Reader = Annotated[Caller, Depends(require_scope(Scope.read))]
+Writer = Annotated[Caller, Depends(require_scope(Scope.write))]
+Publisher = Annotated[Caller, Depends(require_scope(Scope.publish))]
+Admin = Annotated[Caller, Depends(require_scope(Scope.admin))]

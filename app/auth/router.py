@@ -1,0 +1,63 @@
+import uuid
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from app import errors
+from app.db import Session
+from app.http import cached_json, json_response, require_json
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+
+from . import service
+from .dependencies import Admin
+from .schemas import KeyCreate, KeyCreated, KeyRead
+
+router = APIRouter(
+    prefix="/v1/keys",
+    tags=["keys"],
+    responses=errors.responses(errors.Unauthorized, errors.Forbidden),
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyCreated,
+    dependencies=[Depends(require_json)],
+    responses=errors.responses(errors.UnsupportedMediaType, errors.Invalid),
+)
+async def create_key(data: KeyCreate, session: Session, caller: Admin) -> Response:
+    """Create an API key. The response is the only time the key itself is shown."""
+    key, secret = await service.create(session, data.name, data.scopes, data.rate_limit)
+    payload = KeyCreated(**KeyRead.model_validate(key).model_dump(), key=secret)
+    return json_response(
+        payload.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/v1/keys/{key.id}", "Cache-Control": "no-store"},
+    )
+
+
+@router.get("", response_model=Page[KeyRead])
+async def list_keys(
+    request: Request,
+    session: Session,
+    caller: Admin,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Every API key, oldest first, without the keys themselves."""
+    keys, next_cursor = await service.list_keys(session, limit, cursor)
+    payload = {
+        "data": [KeyRead.model_validate(k).model_dump(mode="json") for k in keys],
+        "next_cursor": next_cursor,
+    }
+    return cached_json(request, payload, public=False, headers=next_link(request.url, next_cursor))
+
+
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors.responses(service.KeyNotFound),
+)
+async def revoke_key(key_id: uuid.UUID, session: Session, caller: Admin) -> None:
+    """Revoke a key: it stops working at once."""
+    await service.revoke(session, key_id)

@@ -1,0 +1,168 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app import errors
+from app.articles import service as articles
+from app.auth.dependencies import Reader, require_scope
+from app.auth.models import Scope
+from app.db import Session
+from app.http import cached_json, json_response, require_json
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+
+from . import service
+from .models import Claim, ClaimKind, Verification
+from .schemas import ClaimPatch, ClaimRead, ClaimWrite
+
+router = APIRouter(tags=["claims"])
+CanWrite = Depends(require_scope(Scope.write))
+WRITE_ERRORS = errors.responses(
+    errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
+)
+
+
+def claim_payload(claim: Claim) -> dict[str, Any]:
+    return ClaimRead.model_validate(claim).model_dump(mode="json")
+
+
+def page_response(
+    request: Request,
+    claims: list[Claim],
+    next_cursor: str | None,
+    total: int | None,
+    *,
+    public: bool,
+) -> Response:
+    page: dict[str, Any] = {"data": [claim_payload(c) for c in claims], "next_cursor": next_cursor}
+    if total is not None:
+        page["total"] = total
+    keys = ["claims", *(f"article-{c.article_id}" for c in claims)]
+    return cached_json(
+        request,
+        page,
+        public=public,
+        surrogate_keys=keys,
+        headers=next_link(request.url, next_cursor),
+    )
+
+
+@router.get(
+    "/v1/articles/{article}/claims",
+    response_model=Page[ClaimRead],
+    responses=errors.responses(articles.ArticleNotFound, articles.ArticleGone),
+)
+async def list_article_claims(
+    article: str,
+    request: Request,
+    session: Session,
+    caller: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """The claims of one article, in reading order."""
+    found = await articles.get(session, article, sees_drafts=caller.sees_drafts, claims_too=False)
+    claims, next_cursor, _ = await service.list_claims(
+        session, sees_drafts=caller.sees_drafts, article_id=found.id, limit=limit, cursor=cursor
+    )
+    return page_response(request, claims, next_cursor, None, public=articles.is_public(found))
+
+
+@router.post(
+    "/v1/articles/{article}/claims",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClaimRead,
+    dependencies=[CanWrite, Depends(require_json)],
+    responses={**WRITE_ERRORS, **errors.responses(articles.ArticleNotFound, articles.ArticleGone)},
+)
+async def create_claim(article: str, data: ClaimWrite, session: Session) -> Response:
+    """Add a claim to an article."""
+    claim = await articles.add_claim(session, article, data)
+    return json_response(
+        claim_payload(claim),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/v1/claims/{claim.id}"},
+    )
+
+
+@router.get(
+    "/v1/claims", response_model=Page[ClaimRead], responses=errors.responses(errors.Invalid)
+)
+async def list_claims(
+    request: Request,
+    session: Session,
+    caller: Reader,
+    article: Annotated[uuid.UUID | None, Query(description="Only this article's claims.")] = None,
+    source: Annotated[uuid.UUID | None, Query(description="Only claims attributed to it.")] = None,
+    verification: Verification | None = None,
+    kind: ClaimKind | None = None,
+    q: Annotated[
+        str | None, Query(max_length=500, description="Words in statement or quote.")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    count: bool = False,
+) -> Response:
+    """Claims across articles, newest first."""
+    claims, next_cursor, total = await service.list_claims(
+        session,
+        sees_drafts=caller.sees_drafts,
+        article_id=article,
+        source_id=source,
+        verification=verification,
+        kind=kind,
+        q=q,
+        limit=limit,
+        cursor=cursor,
+        count=count,
+    )
+    return page_response(request, claims, next_cursor, total, public=not caller.sees_drafts)
+
+
+@router.get(
+    "/v1/claims/{claim_id}",
+    response_model=ClaimRead,
+    responses=errors.responses(service.ClaimNotFound),
+)
+async def get_claim(
+    claim_id: uuid.UUID, request: Request, session: Session, caller: Reader
+) -> Response:
+    """One claim with its attributions and sources."""
+    claim = await service.get(session, claim_id, caller.sees_drafts)
+    return cached_json(
+        request,
+        claim_payload(claim),
+        public=not caller.sees_drafts,
+        surrogate_keys=[f"article-{claim.article_id}"],
+    )
+
+
+@router.patch(
+    "/v1/claims/{claim_id}",
+    response_model=ClaimRead,
+    dependencies=[CanWrite, Depends(require_json)],
+    responses={**WRITE_ERRORS, **errors.responses(service.ClaimNotFound)},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/merge-patch+json": {
+                    "schema": {"$ref": "#/components/schemas/ClaimPatch"}
+                }
+            }
+        }
+    },
+)
+async def update_claim(claim_id: uuid.UUID, data: ClaimPatch, session: Session) -> Response:
+    """Change a claim (JSON Merge Patch); `attributions`, when given, replaces the list."""
+    return json_response(claim_payload(await articles.edit_claim(session, claim_id, data)))
+
+
+@router.delete(
+    "/v1/claims/{claim_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[CanWrite],
+    responses=errors.responses(errors.Unauthorized, errors.Forbidden, service.ClaimNotFound),
+)
+async def delete_claim(claim_id: uuid.UUID, session: Session) -> None:
+    """Remove a claim from its article."""
+    await articles.remove_claim(session, claim_id)

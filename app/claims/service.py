@@ -1,0 +1,222 @@
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.articles.models import Article, publicly_visible
+from app.errors import Invalid, NotFound
+from app.pagination import Keyset, count_rows, fetch_page
+from app.sources.service import SourceResolver
+
+from . import anchoring
+from .models import AnchorStatus, Attribution, Claim, ClaimKind, Verification
+from .schemas import AnchorWrite, AttributionWrite, ClaimPatch, ClaimWrite, check_quote
+
+CLAIM_LOAD = (selectinload(Claim.attributions).selectinload(Attribution.source),)
+BY_CREATION = Keyset(
+    "claims:-created_at", [Claim.created_at, Claim.id], [datetime, uuid.UUID], True
+)
+BY_POSITION = Keyset("claims:position", [Claim.position, Claim.id], [int, uuid.UUID], False)
+
+
+class ClaimNotFound(NotFound):
+    def __init__(self, claim_id: uuid.UUID) -> None:
+        super().__init__(f"Claim {claim_id} does not exist.")
+
+
+def anchor_claim(claim: Claim, text: str, given: AnchorWrite | None, loc: list[str | int]) -> None:
+    """Set the claim's selectors from what the writer gave, or from its quote; a given anchor
+    that is not in the body is the writer's mistake (422)."""
+    if given is not None:
+        found = anchoring.locate(text, given.exact, given.prefix, given.suffix, given.start)
+        if found is None:
+            raise Invalid(
+                "The anchor's exact text does not occur in the article body.",
+                [*loc, "anchor", "exact"],
+                "anchor_not_found",
+            )
+        if given.start is not None and found.start != given.start:
+            raise Invalid(
+                "The anchor's start and end do not select its exact text.",
+                [*loc, "anchor", "start"],
+                "anchor_mismatch",
+            )
+        _set_anchor(claim, found)
+    elif claim.kind is ClaimKind.quote and claim.quote:
+        _set_anchor(claim, anchoring.locate(text, claim.quote))
+    else:
+        _set_anchor(claim, None)
+
+
+def _set_anchor(claim: Claim, found: anchoring.Selector | None) -> None:
+    if found is None:
+        claim.anchor_exact = claim.anchor_prefix = claim.anchor_suffix = None
+        claim.anchor_start = claim.anchor_end = None
+        claim.anchor_status = None
+        return
+    claim.anchor_exact, claim.anchor_prefix, claim.anchor_suffix = (
+        found.exact,
+        found.prefix,
+        found.suffix,
+    )
+    claim.anchor_start, claim.anchor_end = found.start, found.end
+    claim.anchor_status = AnchorStatus.anchored
+
+
+def reanchor(claims: Sequence[Claim], text: str) -> None:
+    """After a body edit, find each anchored claim again by its quote selector; one that is no
+    longer there keeps its quote selector and is marked orphaned, never dropped."""
+    for claim in claims:
+        if claim.anchor_exact is None:
+            continue
+        found = anchoring.locate(
+            text, claim.anchor_exact, claim.anchor_prefix, claim.anchor_suffix, claim.anchor_start
+        )
+        if found is None:
+            claim.anchor_start = claim.anchor_end = None
+            claim.anchor_status = AnchorStatus.orphaned
+        else:
+            _set_anchor(claim, found)
+
+
+async def _attributions(
+    resolver: SourceResolver, given: Sequence[AttributionWrite], loc: list[str | int]
+) -> list[Attribution]:
+    built = []
+    for i, attribution in enumerate(given):
+        source = await resolver.resolve(attribution.source, [*loc, "attributions", i, "source"])
+        built.append(
+            Attribution(
+                position=i,
+                source=source,
+                role=attribution.role,
+                cue=attribution.cue,
+                anonymous_description=attribution.anonymous_description,
+            )
+        )
+    return built
+
+
+async def build(
+    resolver: SourceResolver,
+    data: ClaimWrite,
+    *,
+    position: int,
+    text: str,
+    loc: list[str | int],
+) -> Claim:
+    """A new claim for an article whose plain text is `text` (not yet added to a session)."""
+    now = datetime.now(UTC)
+    claim = Claim(
+        id=uuid.uuid4(),
+        position=position,
+        statement=data.statement,
+        kind=data.kind,
+        quote=data.quote,
+        verification=data.verification,
+        review=data.review.model_dump(mode="json") if data.review else None,
+        created_at=now,
+        updated_at=now,
+        attributions=await _attributions(resolver, data.attributions, loc),
+    )
+    anchor_claim(claim, text, data.anchor, loc)
+    return claim
+
+
+async def build_all(session: AsyncSession, given: Sequence[ClaimWrite], text: str) -> list[Claim]:
+    resolver = SourceResolver(session)
+    return [
+        await build(resolver, data, position=i, text=text, loc=["body", "claims", i])
+        for i, data in enumerate(given)
+    ]
+
+
+async def apply_patch(session: AsyncSession, claim: Claim, patch: ClaimPatch, text: str) -> None:
+    """Merge a patch into a claim; `null` clears `quote`, `anchor` and `review`."""
+    given = patch.model_fields_set
+    for field in ("statement", "kind", "verification"):
+        if field in given:
+            setattr(claim, field, getattr(patch, field))
+    if "quote" in given:
+        claim.quote = patch.quote
+    try:
+        check_quote(claim.kind, claim.quote)
+    except ValueError as error:
+        raise Invalid(str(error), ["body", "quote"]) from None
+    if "review" in given:
+        claim.review = patch.review.model_dump(mode="json") if patch.review else None
+    if "attributions" in given:
+        claim.attributions = await _attributions(
+            SourceResolver(session), patch.attributions or [], ["body"]
+        )
+    if "anchor" in given:
+        anchor_claim(claim, text, patch.anchor, ["body"])
+    elif "quote" in given and claim.anchor_exact is None:
+        anchor_claim(claim, text, None, ["body"])
+    claim.updated_at = datetime.now(UTC)
+
+
+def _visible_to(query: Select[Any], sees_drafts: bool) -> Select[Any]:
+    query = query.join(Article, Article.id == Claim.article_id)
+    if sees_drafts:
+        return query.where(Article.deleted_at.is_(None))
+    return query.where(publicly_visible(datetime.now(UTC)))
+
+
+async def get(session: AsyncSession, claim_id: uuid.UUID, sees_drafts: bool) -> Claim:
+    query = _visible_to(select(Claim), sees_drafts).where(Claim.id == claim_id)
+    claim = await session.scalar(query.options(*CLAIM_LOAD))
+    if claim is None:
+        raise ClaimNotFound(claim_id)
+    return claim
+
+
+async def list_claims(
+    session: AsyncSession,
+    *,
+    sees_drafts: bool,
+    article_id: uuid.UUID | None = None,
+    source_id: uuid.UUID | None = None,
+    verification: Verification | None = None,
+    kind: ClaimKind | None = None,
+    q: str | None = None,
+    limit: int,
+    cursor: str | None,
+    count: bool = False,
+) -> tuple[list[Claim], str | None, int | None]:
+    """Claims of articles the caller can see: newest first, or in reading order when listing
+    one article's claims."""
+    query = _visible_to(select(Claim), sees_drafts)
+    if article_id is not None:
+        query = query.where(Claim.article_id == article_id)
+    if source_id is not None:
+        query = query.where(
+            Claim.id.in_(select(Attribution.claim_id).where(Attribution.source_id == source_id))
+        )
+    if verification is not None:
+        query = query.where(Claim.verification == verification)
+    if kind is not None:
+        query = query.where(Claim.kind == kind)
+    if q:
+        query = query.where(
+            or_(
+                Claim.statement.icontains(q, autoescape=True),
+                Claim.quote.icontains(q, autoescape=True),
+            )
+        )
+    total = await count_rows(session, query) if count else None
+    keyset = BY_POSITION if article_id is not None else BY_CREATION
+    rows, next_cursor = await fetch_page(
+        session,
+        query.options(*CLAIM_LOAD),
+        keyset,
+        cursor=cursor,
+        limit=limit,
+        scalars=True,
+        key=lambda c: [c.position, c.id] if keyset is BY_POSITION else [c.created_at, c.id],
+    )
+    return rows, next_cursor, total

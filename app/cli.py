@@ -1,0 +1,151 @@
+"""The `newsdesk` command: serve, migrate, manage API keys and load demo content."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from alembic import command
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth import service as keys_service
+from app.auth.models import Scope
+from app.db import create_engine
+from app.ops import service as ops
+from app.settings import get_settings
+
+cli = typer.Typer(help="Newsdesk: news articles and their sourced claims.", no_args_is_help=True)
+keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+cli.add_typer(keys, name="keys")
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction against the configured database."""
+
+    async def main() -> T:
+        engine = create_engine(get_settings().database_url)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _migrate() -> None:
+    command.upgrade(ops.alembic_config(get_settings().database_url), "head")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    _migrate()
+    typer.echo(f"Database migrated to {ops.head()}.")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API. SQLite databases are migrated first; PostgreSQL must already be."""
+    url = get_settings().database_url
+    if url.startswith("sqlite"):
+        _migrate()
+    else:
+        revision = _run(ops.current_revision)
+        if revision != ops.head():
+            typer.echo(
+                f"The database is at schema {revision or 'nothing'}, not {ops.head()}. "
+                "Run `newsdesk migrate` first.",
+                err=True,
+            )
+            raise typer.Exit(code=1)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(help="Only when there are no articles yet.")] = False,
+) -> None:
+    """Load the demo stories (published, with their claims and sources)."""
+    from app import demo as demo_content
+
+    loaded = _run(lambda session: demo_content.load(session, only_if_empty=if_empty))
+    typer.echo(
+        f"Loaded {loaded} demo articles."
+        if loaded
+        else "Demo content not loaded: the database already has articles."
+    )
+
+
+@keys.command("create")
+def create_key(
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    scope: Annotated[list[Scope], typer.Option(help="Repeat for several scopes.")],
+    rate_limit: Annotated[int | None, typer.Option(help="Requests per minute.")] = None,
+) -> None:
+    """Create a key. The key itself is printed once, alone on the last line."""
+    key, secret = _run(lambda session: keys_service.create(session, name, scope, rate_limit))
+    typer.echo(f"Created key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}.")
+    typer.echo(secret)
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """List keys (never the keys themselves)."""
+
+    async def all_keys(session: AsyncSession) -> list[keys_service.ApiKey]:
+        found, cursor = await keys_service.list_keys(session, 100, None)
+        while cursor:
+            more, cursor = await keys_service.list_keys(session, 100, cursor)
+            found += more
+        return found
+
+    for key in _run(all_keys):
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        typer.echo(f"{key.id}  {key.prefix}…  {key.name:<20} {','.join(key.scopes):<40} {state}")
+
+
+@keys.command("revoke")
+def revoke_key(key_id: str) -> None:
+    """Revoke a key by id."""
+    import uuid
+
+    try:
+        parsed = uuid.UUID(key_id)
+    except ValueError:
+        raise typer.BadParameter(f"{key_id!r} is not a key id") from None
+    try:
+        _run(lambda session: keys_service.revoke(session, parsed))
+    except keys_service.KeyNotFound as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"Revoked key {parsed}.")
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI document the app serves (the committed contract)."""
+    import json
+
+    from app.main import create_app
+
+    typer.echo(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    cli()

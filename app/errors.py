@@ -1,0 +1,175 @@
+"""Domain errors carry their HTTP status; one set of handlers renders every error as RFC 9457
+problem details (`application/problem+json`), including the framework's own 404/405/422."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+logger = logging.getLogger("newsdesk")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    """Base of every error the API answers on purpose; `code` names its problem type."""
+
+    status_code = 400
+    code = "bad-request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="newsdesk"'}
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not-found"
+
+
+class Gone(AppError):
+    status_code = 410
+    code = "gone"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    code = "precondition-failed"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported-media-type"
+
+
+class Invalid(AppError):
+    """A request that is well-formed but breaks a rule; `loc` points at the offending input."""
+
+    status_code = 422
+    code = "validation-error"
+
+    def __init__(self, detail: str, loc: list[str | int], error_type: str = "value_error") -> None:
+        super().__init__(detail)
+        self.errors = [FieldError(loc=loc, msg=detail, type=error_type)]
+
+
+def problem_type(request: Request | None, code: str) -> str:
+    base = request.app.state.settings.public_base_url.rstrip("/") if request else ""
+    return f"{base}/problems/{code}"
+
+
+def problem_response(
+    status: int,
+    *,
+    type_: str = "about:blank",
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {"type": type_, "title": HTTPStatus(status).phrase, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = [error.model_dump() for error in errors]
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the errors an endpoint can raise."""
+    described: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        described[error.status_code] = {
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "description": HTTPStatus(error.status_code).phrase,
+        }
+    return described
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    found = []
+    for error in exc.errors():
+        loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
+        found.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error["type"])))
+    return found
+
+
+async def _render_app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        exc.status_code,
+        type_=problem_type(request, exc.code),
+        detail=exc.detail,
+        errors=getattr(exc, "errors", None),
+        headers=exc.headers,
+    )
+
+
+async def _render_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
+    return problem_response(
+        422, type_=problem_type(request, "validation-error"), detail=summary, errors=errors
+    )
+
+
+async def _render_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _render_unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, detail="The server failed to answer this request.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _render_app_error)
+    app.add_exception_handler(RequestValidationError, _render_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _render_http_error)
+    app.add_exception_handler(Exception, _render_unexpected)

@@ -1,0 +1,27 @@
+"""Constrained field types shared by the input schemas of several domains."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, HttpUrl, StringConstraints
+
+Slug = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)
+]
+
+
+def _absolute_http_url(value: str) -> str:
+    HttpUrl(value)  # raises a ValueError naming what is wrong
+    return value
+
+
+# Validated as an absolute http(s) URL but stored exactly as given.
+WebUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2048),
+    AfterValidator(_absolute_http_url),
+]
+
+
+def text(max_length: int, min_length: int = 0) -> object:
+    """A stripped string of bounded length."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)

@@ -1,0 +1,92 @@
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.middleware.gzip import GZipMiddleware
+
+from app import errors, models  # noqa: F401  (models: register every mapper)
+from app.articles.router import router as articles_router
+from app.auth.router import router as keys_router
+from app.claims.router import router as claims_router
+from app.db import create_engine
+from app.http import EncodedEntityTags
+from app.limits import BodySizeLimit
+from app.ops.router import router as ops_router
+from app.settings import Settings, get_settings
+from app.sources.router import router as sources_router
+from app.taxonomy.router import router as taxonomy_router
+
+DESCRIPTION = """News articles and their sourced claims.
+
+Errors are RFC 9457 problem details (`application/problem+json`). Lists use keyset
+pagination (`cursor`, `next_cursor`, `Link: rel="next"`). Reads carry strong ETags.
+Send API keys as `Authorization: Bearer <key>`.
+"""
+
+
+class State(TypedDict):
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+        engine = create_engine(settings.database_url)
+        yield {"sessionmaker": async_sessionmaker(engine, expire_on_commit=False)}
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Newsdesk",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for router in (
+        articles_router,
+        claims_router,
+        sources_router,
+        taxonomy_router,
+        keys_router,
+        ops_router,
+    ):
+        app.include_router(router)
+    # Added innermost first: CORS → ETags for gzip → gzip → body limit → app.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    app.add_middleware(EncodedEntityTags)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+            ],
+            expose_headers=["ETag", "Link", "Location", "Retry-After"],
+            max_age=600,
+        )
+    return app
+
+
+def configure_logging(level: str = "info") -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )

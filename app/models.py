@@ -1,0 +1,19 @@
+"""Imports every domain's models once, so the mapper registry and `Base.metadata` are complete."""
+
+from app.articles.models import Article, ArticleAuthor, ArticleTag, Correction
+from app.auth.models import ApiKey
+from app.claims.models import Attribution, Claim
+from app.db import Base
+from app.sources.models import Source
+
+__all__ = [
+    "ApiKey",
+    "Article",
+    "ArticleAuthor",
+    "ArticleTag",
+    "Attribution",
+    "Base",
+    "Claim",
+    "Correction",
+    "Source",
+]

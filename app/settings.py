@@ -1,0 +1,34 @@
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting can be given as a `NEWSDESK_<NAME>` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./var/newsdesk.db"
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Anonymous callers may read published content unless this is turned off.
+    public_read: bool = True
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 1024 * 1024
+    cache_max_age: int = 60
+    cache_stale_while_revalidate: int = 300
+    gzip_minimum_bytes: int = 1024
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # NEWSDESK_CORS_ORIGINS="https://a.example,https://b.example"
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,94 @@
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app import errors
+from app.auth.dependencies import Reader
+from app.claims import service as claims
+from app.claims.router import page_response
+from app.claims.schemas import ClaimRead
+from app.db import Session
+from app.http import cached_json
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+
+from . import service
+from .models import SourceKind
+from .schemas import SourceRead
+
+router = APIRouter(prefix="/v1/sources", tags=["sources"])
+
+
+@router.get("", response_model=Page[SourceRead], responses=errors.responses(errors.Invalid))
+async def list_sources(
+    request: Request,
+    session: Session,
+    caller: Reader,
+    q: Annotated[str | None, Query(max_length=300, description="Words in the name.")] = None,
+    kind: SourceKind | None = None,
+    sort: Literal["-claim_count", "name"] = "-claim_count",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    count: bool = False,
+) -> Response:
+    """Sources, most cited first (or by name)."""
+    sources, next_cursor, total = await service.list_sources(
+        session,
+        sees_drafts=caller.sees_drafts,
+        q=q,
+        kind=kind,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        count=count,
+    )
+    page: dict[str, Any] = {
+        "data": [s.model_dump(mode="json") for s in sources],
+        "next_cursor": next_cursor,
+    }
+    if count:
+        page["total"] = total
+    return cached_json(
+        request,
+        page,
+        public=not caller.sees_drafts,
+        surrogate_keys=["sources"],
+        headers=next_link(request.url, next_cursor),
+    )
+
+
+@router.get(
+    "/{source_id}", response_model=SourceRead, responses=errors.responses(service.SourceNotFound)
+)
+async def get_source(
+    source_id: uuid.UUID, request: Request, session: Session, caller: Reader
+) -> Response:
+    """One source with how many claims and articles cite it."""
+    source = await service.get(session, source_id, caller.sees_drafts)
+    return cached_json(
+        request,
+        source.model_dump(mode="json"),
+        public=not caller.sees_drafts,
+        surrogate_keys=[f"source-{source.id}"],
+    )
+
+
+@router.get(
+    "/{source_id}/claims",
+    response_model=Page[ClaimRead],
+    responses=errors.responses(service.SourceNotFound),
+)
+async def list_source_claims(
+    source_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    caller: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """The claims attributed to this source, newest first."""
+    await service.exists(session, source_id)
+    found, next_cursor, _ = await claims.list_claims(
+        session, sees_drafts=caller.sees_drafts, source_id=source_id, limit=limit, cursor=cursor
+    )
+    return page_response(request, found, next_cursor, None, public=not caller.sees_drafts)

@@ -1,0 +1,138 @@
+"""One suite, two databases: every test runs on SQLite, and on PostgreSQL too when
+NEWSDESK_TEST_DATABASE_URL names a server (each run creates and drops its own database).
+Each test runs inside a transaction that is rolled back, so every test starts empty."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.auth import service as keys
+from app.auth.models import Scope
+from app.db import create_engine, get_sessionmaker
+from app.main import create_app
+from app.ops.service import alembic_config
+from app.settings import Settings
+
+POSTGRES_SERVER = os.environ.get("NEWSDESK_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_SERVER else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _admin_sql(statement: str) -> None:
+    assert POSTGRES_SERVER
+    engine = create_engine(POSTGRES_SERVER)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.exec_driver_sql(statement)
+    await engine.dispose()
+
+
+def fresh_database(backend: str, directory: Path) -> tuple[str, "callable"]:
+    """A new empty database on `backend`, and how to drop it."""
+    if backend == "sqlite":
+        path = directory / f"newsdesk-{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite+aiosqlite:///{path}", lambda: None
+    name = f"newsdesk_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin_sql(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    return url, lambda: asyncio.run(_admin_sql(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database migrated to head with Alembic, as production builds it."""
+    url, drop = fresh_database(request.param, tmp_path_factory.mktemp("db"))
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sessionmaker(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Every session in a test shares one connection whose transaction is rolled back."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield async_sessionmaker(
+            connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        public_base_url="https://api.newsdesk.test",
+        cors_origins=["https://front.newsdesk.test"],
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def client(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        yield client
+
+
+async def _key(session: AsyncSession, name: str, *scopes: Scope) -> dict[str, str]:
+    _, secret = await keys.create(session, name, list(scopes))
+    await session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+async def writer(session: AsyncSession) -> dict[str, str]:
+    return await _key(session, "writer", Scope.write)
+
+
+@pytest.fixture
+async def publisher(session: AsyncSession) -> dict[str, str]:
+    return await _key(session, "publisher", Scope.publish)
+
+
+@pytest.fixture
+async def admin(session: AsyncSession) -> dict[str, str]:
+    return await _key(session, "admin", Scope.admin)
+
+
+@pytest.fixture
+async def reader(session: AsyncSession) -> dict[str, str]:
+    return await _key(session, "reader", Scope.read)
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
