@@ -129,6 +129,17 @@ def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return described
 
 
+# Every route documents that its client errors are problem details; this also replaces
+# FastAPI's default 422 schema, which does not describe what we send.
+ANY_CLIENT_ERROR: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+        "description": "RFC 9457 problem details naming what was wrong.",
+    }
+}
+
+
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     found = []
     for error in exc.errors():

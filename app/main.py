@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         keys_router,
         ops_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
     # Added innermost first: CORS → ETags for gzip → gzip → body limit → app.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)

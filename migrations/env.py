@@ -7,19 +7,18 @@ from alembic import context
 from sqlalchemy import TypeDecorator
 from sqlalchemy.engine import Connection
 
+from app.articles.search import is_search_object
 from app.db import create_engine
 from app.models import Base
 from app.settings import get_settings
 
 url = context.config.attributes.get("url") or get_settings().database_url
 
-# Full-text search objects are made by hand in the migrations (FTS5 on SQLite, a GIN
-# expression index on PostgreSQL); they have no model, so autogenerate must not drop them.
-SEARCH_OBJECTS = {"article_fts", "ix_article_search"}
 
-
-def include_name(name: str | None, type_: str, _: Any) -> bool:
-    return not (name and (name in SEARCH_OBJECTS or name.startswith("article_fts")))
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    # Full-text search objects are made by hand in the migrations; autogenerate must not
+    # try to drop them.
+    return not is_search_object(name)
 
 
 def render_item(kind: str, obj: Any, _: Any) -> str | bool:

@@ -2,11 +2,8 @@
 NEWSDESK_TEST_DATABASE_URL names a server (each run creates and drops its own database).
 Each test runs inside a transaction that is rolled back, so every test starts empty."""
 
-import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,34 +17,15 @@ from app.db import create_engine, get_sessionmaker
 from app.main import create_app
 from app.ops.service import alembic_config
 from app.settings import Settings
+from tests.databases import BACKENDS, POSTGRES_SERVER, fresh_database
 
-POSTGRES_SERVER = os.environ.get("NEWSDESK_TEST_DATABASE_URL")
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES_SERVER else ["sqlite"]
+if os.environ.get("CI") and not POSTGRES_SERVER:
+    raise pytest.UsageError("CI runs the PostgreSQL suite: set NEWSDESK_TEST_DATABASE_URL.")
 
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-async def _admin_sql(statement: str) -> None:
-    assert POSTGRES_SERVER
-    engine = create_engine(POSTGRES_SERVER)
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.exec_driver_sql(statement)
-    await engine.dispose()
-
-
-def fresh_database(backend: str, directory: Path) -> tuple[str, "callable"]:
-    """A new empty database on `backend`, and how to drop it."""
-    if backend == "sqlite":
-        path = directory / f"newsdesk-{uuid.uuid4().hex[:8]}.db"
-        return f"sqlite+aiosqlite:///{path}", lambda: None
-    name = f"newsdesk_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin_sql(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    return url, lambda: asyncio.run(_admin_sql(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
