@@ -27,7 +27,9 @@ def test_every_success_response_has_a_real_schema() -> None:
                 if not status.startswith("2") or status == "204":
                     continue
                 schema = response["content"]["application/json"]["schema"]
-                assert schema != {} and schema.get("type") != "object" or "properties" in schema, (
+                assert (
+                    schema != {} and schema.get("type") != "object"
+                ) or "properties" in schema, (
                     f"{method.upper()} {path} {status} has no described payload"
                 )
 

@@ -1,0 +1,117 @@
+"""The `newsdesk` command, run as a user would (a subprocess with its own environment)."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.databases import BACKENDS, fresh_database
+
+ROOT = Path(__file__).parents[1]
+
+
+def newsdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    url, drop = fresh_database(request.param, tmp_path)
+    yield request.param, url
+    drop()
+
+
+def test_keys_create_list_revoke(empty_database: tuple[str, str]) -> None:
+    _, url = empty_database
+    assert newsdesk(url, "migrate").returncode == 0
+    created = newsdesk(
+        url,
+        "keys",
+        "create",
+        "--name",
+        "cms",
+        "--scope",
+        "content:write",
+        "--scope",
+        "content:publish",
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("nd_") and " " not in key
+
+    listed = newsdesk(url, "keys", "list")
+    assert "cms" in listed.stdout and "content:publish,content:write" in listed.stdout
+    assert key not in listed.stdout
+    key_id = listed.stdout.split()[0]
+
+    assert newsdesk(url, "keys", "revoke", key_id).returncode == 0
+    assert "revoked" in newsdesk(url, "keys", "list").stdout
+    unknown = newsdesk(url, "keys", "revoke", "00000000-0000-0000-0000-000000000000")
+    assert unknown.returncode == 1 and "does not exist" in unknown.stderr
+
+
+def test_unknown_scope_is_refused(empty_database: tuple[str, str]) -> None:
+    _, url = empty_database
+    newsdesk(url, "migrate")
+    result = newsdesk(url, "keys", "create", "--name", "x", "--scope", "everything")
+    assert result.returncode != 0 and "everything" in result.stderr
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs NEWSDESK_TEST_DATABASE_URL")
+def test_serve_refuses_an_unmigrated_postgres_database(tmp_path: Path) -> None:
+    url, drop = fresh_database("postgresql", tmp_path)
+    try:
+        result = newsdesk(url, "serve", "--port", "8765")
+    finally:
+        drop()
+    assert result.returncode == 1
+    assert "newsdesk migrate" in result.stderr
+
+
+def test_serve_migrates_sqlite_and_answers(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
+    port = "8766"
+    env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "app.cli", "serve", "--port", port],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        ready = None
+        for _ in range(100):
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert ready is not None and ready.status_code == 200
+        assert ready.json()["status"] == "ready"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_demo_loads_once(empty_database: tuple[str, str]) -> None:
+    _, url = empty_database
+    newsdesk(url, "migrate")
+    first = newsdesk(url, "demo", "--if-empty")
+    assert first.returncode == 0 and "Loaded 5 demo articles" in first.stdout
+    again = newsdesk(url, "demo", "--if-empty")
+    assert again.returncode == 0 and "not loaded" in again.stdout
