@@ -75,6 +75,25 @@ def cached_json(
     return Response(body, headers=response_headers, media_type=media_type)
 
 
+def cached_page(
+    request: Request,
+    data: list[Any],
+    next_cursor: str | None,
+    *,
+    public: bool,
+    total: int | None = None,
+    surrogate_keys: Iterable[str] = (),
+) -> Response:
+    """A list page: `{"data", "next_cursor"[, "total"]}` with `Link: rel="next"`."""
+    page: dict[str, Any] = {"data": data, "next_cursor": next_cursor}
+    if total is not None:
+        page["total"] = total
+    headers = {}
+    if next_cursor is not None:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    return cached_json(request, page, public=public, surrogate_keys=surrogate_keys, headers=headers)
+
+
 def json_response(
     payload: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:

@@ -13,7 +13,6 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import URL
 
 from app.errors import Invalid
 
@@ -81,12 +80,6 @@ def after(
         beyond = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal, beyond))
     return or_(*clauses)
-
-
-def next_link(url: URL, next_cursor: str | None) -> dict[str, str]:
-    if next_cursor is None:
-        return {}
-    return {"Link": f'<{url.include_query_params(cursor=next_cursor)}>; rel="next"'}
 
 
 @dataclass(frozen=True)

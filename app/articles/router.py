@@ -9,8 +9,8 @@ from app.auth.dependencies import Reader, require_scope
 from app.auth.models import Scope
 from app.db import Session
 from app.errors import Invalid
-from app.http import cached_json, check_if_match, etag_of, json_response, require_json
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+from app.http import cached_json, cached_page, check_if_match, etag_of, json_response, require_json
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import Article
@@ -136,20 +136,13 @@ async def list_articles(
         cursor=cursor,
         count=count,
     )
-    page: dict[str, Any] = {
-        "data": [article_payload(a, include=include, fields=fields) for a in articles],
-        "next_cursor": next_cursor,
-    }
-    if count:
-        page["total"] = total
-    public = (status_ or "published") == "published"
-    keys = ["articles", *(key for a in articles for key in surrogate_keys(a))]
-    return cached_json(
+    return cached_page(
         request,
-        page,
-        public=public,
-        surrogate_keys=keys,
-        headers=next_link(request.url, next_cursor),
+        [article_payload(a, include=include, fields=fields) for a in articles],
+        next_cursor,
+        total=total,
+        public=(status_ or "published") == "published",
+        surrogate_keys=["articles", *(key for a in articles for key in surrogate_keys(a))],
     )
 
 

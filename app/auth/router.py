@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app import errors
 from app.db import Session
-from app.http import cached_json, json_response, require_json
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+from app.http import cached_page, json_response, require_json
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .dependencies import Admin
@@ -46,11 +46,8 @@ async def list_keys(
 ) -> Response:
     """Every API key, oldest first, without the keys themselves."""
     keys, next_cursor = await service.list_keys(session, limit, cursor)
-    payload = {
-        "data": [KeyRead.model_validate(k).model_dump(mode="json") for k in keys],
-        "next_cursor": next_cursor,
-    }
-    return cached_json(request, payload, public=False, headers=next_link(request.url, next_cursor))
+    data = [KeyRead.model_validate(k).model_dump(mode="json") for k in keys]
+    return cached_page(request, data, next_cursor, public=False)
 
 
 @router.delete(

@@ -8,8 +8,8 @@ from app.articles import service as articles
 from app.auth.dependencies import Reader, require_scope
 from app.auth.models import Scope
 from app.db import Session
-from app.http import cached_json, json_response, require_json
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+from app.http import cached_json, cached_page, json_response, require_json
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import Claim, ClaimKind, Verification
@@ -34,16 +34,13 @@ def page_response(
     *,
     public: bool,
 ) -> Response:
-    page: dict[str, Any] = {"data": [claim_payload(c) for c in claims], "next_cursor": next_cursor}
-    if total is not None:
-        page["total"] = total
-    keys = ["claims", *(f"article-{c.article_id}" for c in claims)]
-    return cached_json(
+    return cached_page(
         request,
-        page,
+        [claim_payload(c) for c in claims],
+        next_cursor,
+        total=total,
         public=public,
-        surrogate_keys=keys,
-        headers=next_link(request.url, next_cursor),
+        surrogate_keys=["claims", *(f"article-{c.article_id}" for c in claims)],
     )
 
 

@@ -1,5 +1,5 @@
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -9,8 +9,8 @@ from app.claims import service as claims
 from app.claims.router import page_response
 from app.claims.schemas import ClaimRead
 from app.db import Session
-from app.http import cached_json
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+from app.http import cached_json, cached_page
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import SourceKind
@@ -42,18 +42,13 @@ async def list_sources(
         cursor=cursor,
         count=count,
     )
-    page: dict[str, Any] = {
-        "data": [s.model_dump(mode="json") for s in sources],
-        "next_cursor": next_cursor,
-    }
-    if count:
-        page["total"] = total
-    return cached_json(
+    return cached_page(
         request,
-        page,
+        [s.model_dump(mode="json") for s in sources],
+        next_cursor,
+        total=total,
         public=not caller.sees_drafts,
         surrogate_keys=["sources"],
-        headers=next_link(request.url, next_cursor),
     )
 
 

@@ -4,8 +4,8 @@ from pydantic import BaseModel
 from app import errors
 from app.auth.dependencies import Reader
 from app.db import Session
-from app.http import cached_json
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, next_link
+from app.http import cached_page
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 
@@ -15,18 +15,6 @@ router = APIRouter(prefix="/v1", tags=["sections and tags"])
 class Term(BaseModel):
     name: str
     article_count: int
-
-
-def _page(
-    request: Request, found: list[dict[str, object]], next_cursor: str | None, key: str
-) -> Response:
-    return cached_json(
-        request,
-        {"data": found, "next_cursor": next_cursor},
-        public=True,
-        surrogate_keys=[key],
-        headers=next_link(request.url, next_cursor),
-    )
 
 
 @router.get("/sections", response_model=Page[Term], responses=errors.responses(errors.Invalid))
@@ -39,7 +27,7 @@ async def list_sections(
 ) -> Response:
     """Sections in alphabetical order, with how many published articles each holds."""
     found, next_cursor = await service.sections(session, limit, cursor)
-    return _page(request, found, next_cursor, "sections")
+    return cached_page(request, found, next_cursor, public=True, surrogate_keys=["sections"])
 
 
 @router.get("/tags", response_model=Page[Term], responses=errors.responses(errors.Invalid))
@@ -52,4 +40,4 @@ async def list_tags(
 ) -> Response:
     """Tags in alphabetical order, with how many published articles carry each."""
     found, next_cursor = await service.tags(session, limit, cursor)
-    return _page(request, found, next_cursor, "tags")
+    return cached_page(request, found, next_cursor, public=True, surrogate_keys=["tags"])
