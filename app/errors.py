@@ -1,6 +1,7 @@
 """Domain errors carry their HTTP status; one set of handlers renders every error as RFC 9457
 problem details (`application/problem+json`), including the framework's own 404/405/422."""
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -140,9 +141,21 @@ ANY_CLIENT_ERROR: dict[int | str, dict[str, Any]] = {
 }
 
 
+class MalformedJson:
+    """Stands in for a request body that is not JSON, so that the route's dependencies (who
+    may call) run before the body is judged; validation then reports it as `json_invalid`."""
+
+    def __init__(self, error: json.JSONDecodeError) -> None:
+        self.error = error
+
+
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     found = []
     for error in exc.errors():
+        if isinstance(error.get("input"), MalformedJson):
+            decode_error = error["input"].error
+            message = f"The body is not valid JSON: {decode_error.msg}."
+            return [FieldError(loc=["body", decode_error.pos], msg=message, type="json_invalid")]
         loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
         found.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error["type"])))
     return found
@@ -168,9 +181,20 @@ async def _render_validation_error(request: Request, exc: Exception) -> Response
     )
 
 
+def _default_detail(request: Request, exc: StarletteHTTPException) -> str:
+    if exc.status_code == 404:
+        return f"There is nothing at {request.url.path}."
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return f"{request.method} is not allowed on {request.url.path}; use {allowed}."
+    return HTTPStatus(exc.status_code).description
+
+
 async def _render_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+    detail = exc.detail
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = _default_detail(request, exc)
     return problem_response(exc.status_code, detail=detail, headers=exc.headers)
 
 

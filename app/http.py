@@ -2,15 +2,17 @@
 Cache-Control by audience and `Surrogate-Key` for CDN purges."""
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 import orjson
+from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PreconditionFailed, UnsupportedMediaType
+from app.errors import MalformedJson, PreconditionFailed, UnsupportedMediaType
 
 # The gzip-encoded bytes are another representation, so they get their own strong ETag.
 GZIP_ETAG_SUFFIX = "-gzip"
@@ -31,12 +33,17 @@ def _opaque(tag: str) -> str:
     return tag
 
 
-def none_match(if_none_match: str | None, etag: str) -> bool:
-    """True when `If-None-Match` names this representation (weak comparison, RFC 9110)."""
+def none_match(if_none_match: str | None, etag: str) -> str | None:
+    """The tag in `If-None-Match` that names this representation (weak comparison, RFC 9110),
+    or None. A 304 repeats that tag, so the gzip variant's ETag comes back as it was sent."""
     if not if_none_match:
-        return False
-    candidates = [part.strip() for part in if_none_match.split(",")]
-    return "*" in candidates or any(_opaque(tag) == etag for tag in candidates)
+        return None
+    for tag in (part.strip() for part in if_none_match.split(",")):
+        if tag == "*":
+            return etag
+        if _opaque(tag) == etag:
+            return tag.removeprefix("W/")
+    return None
 
 
 def cache_control(request: Request, public: bool) -> str:
@@ -70,8 +77,9 @@ def cached_json(
     keys = " ".join(dict.fromkeys(surrogate_keys))
     if keys:
         response_headers["Surrogate-Key"] = keys
-    if none_match(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=response_headers)
+    matched = none_match(request.headers.get("if-none-match"), etag)
+    if matched:
+        return Response(status_code=304, headers={**response_headers, "ETag": matched})
     return Response(body, headers=response_headers, media_type=media_type)
 
 
@@ -105,6 +113,28 @@ def json_response(
         headers={"ETag": entity_tag(body), **(headers or {})},
         media_type="application/json",
     )
+
+
+class _LenientJsonRequest(Request):
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except json.JSONDecodeError as error:
+            return MalformedJson(error)
+
+
+class AuthFirstRoute(APIRoute):
+    """FastAPI rejects a body that is not JSON before it runs any dependency, so a caller
+    without a key would learn about their JSON before hearing they need a key. This route
+    hands malformed bodies on to validation instead, which runs after the auth checks."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            return await handler(_LenientJsonRequest(request.scope, request.receive))
+
+        return route
 
 
 class EncodedEntityTags:

@@ -83,4 +83,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     return app
-

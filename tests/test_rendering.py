@@ -2,7 +2,7 @@
 functions, tested without a database."""
 
 from app.articles.rendering import Span, plain_text, render_html
-from app.articles.search import fts5_query
+from app.articles.search import fts5_terms
 from app.claims.anchoring import CONTEXT_CHARS, locate, select
 
 BODY = "First *para* with `code`.\nSame para.\n\n## Heading\n\n- item one\n- item two"
@@ -78,9 +78,9 @@ def test_select_counts_code_points() -> None:
     assert found.exact == "claim" and found.prefix == "Emoji 🎉 then "
 
 
-def test_fts5_query_quotes_every_term() -> None:
-    assert fts5_query("ferry pier") == '"ferry" "pier"'
-    assert fts5_query('"north pier" -ferry') == '("north pier") NOT "ferry"'
-    assert fts5_query('AND OR NOT * ( "') == '"AND" "OR" "NOT"'
-    assert fts5_query("-only") is None
-    assert fts5_query('say "hi"" there') is not None
+def test_fts5_terms_quote_every_term() -> None:
+    assert fts5_terms("ferry pier") == (['"ferry"', '"pier"'], [])
+    assert fts5_terms('"north pier" -ferry') == (['"north pier"'], ['"ferry"'])
+    assert fts5_terms('AND OR NOT * ( "') == (['"AND"', '"OR"', '"NOT"'], [])
+    assert fts5_terms("-only") == ([], ['"only"'])
+    assert fts5_terms('say "it""s" there') == (['"say"', '"it"', '"s"', '"there"'], [])

@@ -9,7 +9,15 @@ from app.auth.dependencies import Reader, require_scope
 from app.auth.models import Scope
 from app.db import Session
 from app.errors import Invalid
-from app.http import cached_json, cached_page, check_if_match, etag_of, json_response, require_json
+from app.http import (
+    AuthFirstRoute,
+    cached_json,
+    cached_page,
+    check_if_match,
+    etag_of,
+    json_response,
+    require_json,
+)
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
@@ -23,7 +31,7 @@ from .schemas import (
     article_payload,
 )
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/articles", tags=["articles"])
 JsonBody = Depends(require_json)
 CanWrite = Depends(require_scope(Scope.write))
 CanPublish = Depends(require_scope(Scope.publish))
@@ -115,6 +123,7 @@ async def list_articles(
 ) -> Response:
     """List articles, newest first (ranked by relevance with `q`), in pages of `limit`."""
     fields, include = view
+    q = q.strip() if q else None
     filters = service.ArticleFilters(
         section=section,
         tags=tag,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     column,
     false,
     func,
+    literal,
     literal_column,
     select,
     table,
@@ -41,23 +42,18 @@ _fts: Table = table("article_fts", column("article_id", Uuid()))
 _TERM = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 
 
-def fts5_query(q: str) -> str | None:
-    """A user's query as FTS5 syntax: words and "quoted phrases" must all match, -term must
-    not. Every term is quoted, so FTS5 operators typed by users are plain words."""
-    wanted, unwanted = [], []
+def fts5_terms(q: str) -> tuple[list[str], list[str]]:
+    """A user's query as FTS5 phrases, like web search: words and "quoted phrases" must all
+    match, -term must not. Every term is quoted, so FTS5 operators typed by users are words."""
+    wanted: list[str] = []
+    unwanted: list[str] = []
     for match in _TERM.finditer(q):
         negated = match.group(1) or match.group(3)
         term = match.group(2) if match.group(2) is not None else match.group(4)
-        if not re.search(r"\w", term):
-            continue
-        phrase = '"' + term.replace('"', '""') + '"'
-        (unwanted if negated else wanted).append(phrase)
-    if not wanted:
-        return None
-    query = " ".join(wanted)
-    for phrase in unwanted:
-        query = f"({query}) NOT {phrase}"
-    return query
+        if re.search(r"\w", term):
+            phrase = '"' + term.replace('"', '""') + '"'
+            (unwanted if negated else wanted).append(phrase)
+    return wanted, unwanted
 
 
 def apply(query: Select[Any], dialect: str, q: str) -> tuple[Select[Any], ColumnElement[Any]]:
@@ -67,12 +63,23 @@ def apply(query: Select[Any], dialect: str, q: str) -> tuple[Select[Any], Column
         tsquery = func.websearch_to_tsquery(literal_column("'english'"), q)
         document = literal_column(PG_DOCUMENT)
         return query.where(document.op("@@")(tsquery)), -func.ts_rank_cd(document, tsquery)
-    expression = fts5_query(q)
-    if expression is None:
-        return query.where(false()), literal_column("0")
-    hits = (
-        select(_fts.c.article_id, func.bm25(literal_column("article_fts")).label("rank"))
-        .where(literal_column("article_fts").op("MATCH")(expression))
-        .subquery("hits")
-    )
+    wanted, unwanted = fts5_terms(q)
+    if not wanted:
+        # Only exclusions ("-ferry"): every article without them, as websearch_to_tsquery does.
+        if unwanted:
+            excluded = select(_fts.c.article_id).where(_match(" OR ".join(unwanted)))
+            query = query.where(Article.id.not_in(excluded))
+        else:
+            query = query.where(false())
+        return query, literal(0.0)
+    expression = " ".join(wanted)
+    for phrase in unwanted:
+        expression = f"({expression}) NOT {phrase}"
+    # Column weights (article_id, headline, deck, body): a headline match counts most.
+    rank = func.bm25(literal_column("article_fts"), 0.0, 10.0, 4.0, 1.0)
+    hits = select(_fts.c.article_id, rank.label("rank")).where(_match(expression)).subquery()
     return query.join(hits, hits.c.article_id == Article.id), hits.c.rank
+
+
+def _match(expression: str) -> ColumnElement[bool]:
+    return literal_column("article_fts").op("MATCH")(expression)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app import errors
 from app.db import Session
-from app.http import cached_page, json_response, require_json
+from app.http import AuthFirstRoute, cached_page, json_response, require_json
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
@@ -12,6 +12,7 @@ from .dependencies import Admin
 from .schemas import KeyCreate, KeyCreated, KeyRead
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
     prefix="/v1/keys",
     tags=["keys"],
     responses=errors.responses(errors.Unauthorized, errors.Forbidden),

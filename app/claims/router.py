@@ -8,14 +8,14 @@ from app.articles import service as articles
 from app.auth.dependencies import Reader, require_scope
 from app.auth.models import Scope
 from app.db import Session
-from app.http import cached_json, cached_page, json_response, require_json
+from app.http import AuthFirstRoute, cached_json, cached_page, json_response, require_json
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import Claim, ClaimKind, Verification
 from .schemas import ClaimPatch, ClaimRead, ClaimWrite
 
-router = APIRouter(tags=["claims"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["claims"])
 CanWrite = Depends(require_scope(Scope.write))
 WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid

@@ -3,10 +3,11 @@ from pydantic import BaseModel
 
 from app.db import Session
 from app.errors import problem_response
+from app.http import AuthFirstRoute
 
 from . import service
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
 
 class Health(BaseModel):

@@ -19,17 +19,9 @@ class SourceKind(enum.StrEnum):
     document = "document"
 
 
-def match_key(name: str, affiliation: str | None = None) -> str:
-    """How sources are matched on write: case-, width- and space-insensitive name (plus the
-    affiliation, which is what tells one group of unnamed officials from another)."""
-
-    def fold(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-    key = fold(name)
-    if affiliation:
-        key += " @ " + fold(affiliation)
-    return key
+def fold(text: str) -> str:
+    """Case-, width- and space-insensitive form of a name, as sources are matched by."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 class Source(Base):
@@ -40,10 +32,13 @@ class Source(Base):
         SAEnum(SourceKind, native_enum=False, length=16, validate_strings=True)
     )
     name: Mapped[str] = mapped_column(String(300))
-    match_key: Mapped[str] = mapped_column(String(700))
+    # Matching on write: kind + folded name, and for anonymous sources the folded
+    # affiliation, which is what tells one group of unnamed officials from another.
+    name_key: Mapped[str] = mapped_column(String(300))
+    affiliation_key: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(2048))
     affiliation: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("kind", "match_key"),)
+    __table_args__ = (UniqueConstraint("kind", "name_key", "affiliation_key"),)

@@ -9,14 +9,14 @@ from app.claims import service as claims
 from app.claims.router import page_response
 from app.claims.schemas import ClaimRead
 from app.db import Session
-from app.http import cached_json, cached_page
+from app.http import AuthFirstRoute, cached_json, cached_page
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import SourceKind
 from .schemas import SourceRead
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/sources", tags=["sources"])
 
 
 @router.get("", response_model=Page[SourceRead], responses=errors.responses(errors.Invalid))
@@ -82,7 +82,7 @@ async def list_source_claims(
     cursor: Cursor = None,
 ) -> Response:
     """The claims attributed to this source, newest first."""
-    await service.exists(session, source_id)
+    await service.get(session, source_id, caller.sees_drafts)  # 404 unless visible
     found, next_cursor, _ = await claims.list_claims(
         session, sees_drafts=caller.sees_drafts, source_id=source_id, limit=limit, cursor=cursor
     )

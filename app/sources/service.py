@@ -11,7 +11,7 @@ from app.claims.models import Attribution, Claim
 from app.errors import Invalid, NotFound
 from app.pagination import Keyset, count_rows, fetch_page
 
-from .models import Source, SourceKind, match_key
+from .models import Source, SourceKind, fold
 from .schemas import SourceCreate, SourceRead, SourceReference, SourceSummary
 
 
@@ -26,7 +26,7 @@ class SourceResolver:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.seen: dict[tuple[SourceKind, str], Source] = {}
+        self.seen: dict[tuple[SourceKind, str, str], Source] = {}
 
     async def resolve(self, given: SourceReference | SourceCreate, loc: list[str | int]) -> Source:
         if isinstance(given, SourceReference):
@@ -34,29 +34,34 @@ class SourceResolver:
             if source is None:
                 raise Invalid(f"Source {given.id} does not exist.", [*loc, "id"], "not_found")
             return source
-        affiliation = given.affiliation if given.kind is SourceKind.anonymous else None
-        key = (given.kind, match_key(given.name, affiliation))
+        anonymous = given.kind is SourceKind.anonymous
+        key = (given.kind, fold(given.name), fold(given.affiliation or "") if anonymous else "")
         if key in self.seen:
             return self.seen[key]
-        source = await self._find(*key)
+        source = await self._find(key)
         if source is None:
-            source = await self._create(given, key[1])
+            source = await self._create(given, key)
         self.seen[key] = source
         return source
 
-    async def _find(self, kind: SourceKind, key: str) -> Source | None:
+    async def _find(self, key: tuple[SourceKind, str, str]) -> Source | None:
+        kind, name_key, affiliation_key = key
         return await self.session.scalar(
-            select(Source).where(Source.kind == kind, Source.match_key == key)
+            select(Source).where(
+                Source.kind == kind,
+                Source.name_key == name_key,
+                Source.affiliation_key == affiliation_key,
+            )
         )
 
-    async def _create(self, given: SourceCreate, key: str) -> Source:
-        source = Source(match_key=key, **given.model_dump())
+    async def _create(self, given: SourceCreate, key: tuple[SourceKind, str, str]) -> Source:
+        source = Source(name_key=key[1], affiliation_key=key[2], **given.model_dump())
         try:
             async with self.session.begin_nested():
                 self.session.add(source)
         except IntegrityError:
             # Another request created the same source since we looked: use theirs.
-            found = await self._find(given.kind, key)
+            found = await self._find(key)
             if found is None:
                 raise
             return found
@@ -82,11 +87,13 @@ def _counts(sees_drafts: bool) -> Any:
 
 
 def _with_counts(sees_drafts: bool) -> tuple[Select[Any], Any, Any]:
+    """Sources with their counts. Readers see only sources cited in public articles: who an
+    unpublished story cites is as private as the story."""
     counts = _counts(sees_drafts)
     claim_count = func.coalesce(counts.c.claim_count, 0)
     article_count = func.coalesce(counts.c.article_count, 0)
-    query = select(Source, claim_count, article_count).outerjoin(
-        counts, counts.c.source_id == Source.id
+    query = select(Source, claim_count, article_count).join(
+        counts, counts.c.source_id == Source.id, isouter=sees_drafts
     )
     return query, claim_count, article_count
 
@@ -105,11 +112,6 @@ async def get(session: AsyncSession, source_id: uuid.UUID, sees_drafts: bool) ->
     return _read(row)
 
 
-async def exists(session: AsyncSession, source_id: uuid.UUID) -> None:
-    if await session.scalar(select(Source.id).where(Source.id == source_id)) is None:
-        raise SourceNotFound(source_id)
-
-
 async def list_sources(
     session: AsyncSession,
     *,
@@ -123,7 +125,7 @@ async def list_sources(
 ) -> tuple[list[SourceRead], str | None, int | None]:
     query, claim_count, _ = _with_counts(sees_drafts)
     if q:
-        query = query.where(Source.match_key.contains(match_key(q), autoescape=True))
+        query = query.where(Source.name_key.contains(fold(q), autoescape=True))
     if kind is not None:
         query = query.where(Source.kind == kind)
     total = await count_rows(session, query) if count else None

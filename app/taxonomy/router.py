@@ -4,12 +4,12 @@ from pydantic import BaseModel
 from app import errors
 from app.auth.dependencies import Reader
 from app.db import Session
-from app.http import cached_page
+from app.http import AuthFirstRoute, cached_page
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 
-router = APIRouter(prefix="/v1", tags=["sections and tags"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1", tags=["sections and tags"])
 
 
 class Term(BaseModel):

@@ -64,13 +64,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.Enum('person', 'organization', 'publication', 'government', 'anonymous', 'document', name='sourcekind', native_enum=False, length=16), nullable=False),
     sa.Column('name', sa.String(length=300), nullable=False),
-    sa.Column('match_key', sa.String(length=700), nullable=False),
+    sa.Column('name_key', sa.String(length=300), nullable=False),
+    sa.Column('affiliation_key', sa.String(length=300), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('url', sa.String(length=2048), nullable=True),
     sa.Column('affiliation', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_source')),
-    sa.UniqueConstraint('kind', 'match_key', name=op.f('uq_source_kind_match_key'))
+    sa.UniqueConstraint('kind', 'name_key', 'affiliation_key', name=op.f('uq_source_kind_name_key_affiliation_key'))
     )
     op.create_table('article_author',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
