@@ -20,7 +20,7 @@ from app.http import (
 )
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-from . import service
+from . import queries, service
 from .models import Article
 from .schemas import (
     ARTICLE_FIELDS,
@@ -94,7 +94,11 @@ async def writable(article: str, session: Session, request: Request) -> Article:
 WritableArticle = Annotated[Article, Depends(writable)]
 
 
-@router.get("", response_model=Page[ArticleRead], responses=errors.responses(errors.Invalid))
+@router.get(
+    "",
+    response_model=Page[ArticleRead],
+    responses=errors.responses(errors.Invalid, queries.StatusFilterForbidden),
+)
 async def list_articles(
     request: Request,
     session: Session,
@@ -124,7 +128,7 @@ async def list_articles(
     """List articles, newest first (ranked by relevance with `q`), in pages of `limit`."""
     fields, include = view
     q = q.strip() if q else None
-    filters = service.ArticleFilters(
+    filters = queries.ArticleFilters(
         section=section,
         tags=tag,
         author=author,
@@ -136,7 +140,7 @@ async def list_articles(
         status=status_,
         sort=sort,
     )
-    articles, next_cursor, total = await service.list_articles(
+    articles, next_cursor, total = await queries.list_articles(
         session,
         filters,
         sees_drafts=caller.sees_drafts,

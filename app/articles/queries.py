@@ -1,0 +1,145 @@
+"""Listing articles: filters, sort orders, full-text search and keyset pagination."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.claims.models import Attribution, Claim
+from app.errors import Forbidden
+from app.pagination import Keyset, count_rows, fetch_page
+
+from . import search
+from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag, publicly_visible
+from .service import FULL_LOAD, METADATA_LOAD
+
+
+class StatusFilterForbidden(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("Listing articles other than published ones needs `content:write`.")
+
+
+SORTS = {
+    "-published_at": ("published_at", True),
+    "published_at": ("published_at", False),
+    "-updated_at": ("updated_at", True),
+    "updated_at": ("updated_at", False),
+}
+
+
+@dataclass
+class ArticleFilters:
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    author: str | None = None
+    source: uuid.UUID | None = None
+    language: str | None = None
+    q: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+    status: str | None = None
+    sort: str | None = None
+
+
+def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) -> Select[Any]:
+    now = datetime.now(UTC)
+    status = filters.status or "published"
+    if status != "published" and not sees_drafts:
+        raise StatusFilterForbidden()
+    if status == "published":
+        query = query.where(publicly_visible(now), Article.status == ArticleStatus.published)
+    else:
+        query = query.where(Article.deleted_at.is_(None))
+        if status != "all":
+            query = query.where(Article.status == ArticleStatus(status))
+    if filters.section:
+        query = query.where(Article.section == filters.section)
+    for tag in filters.tags:
+        query = query.where(
+            select(ArticleTag.id)
+            .where(ArticleTag.article_id == Article.id, ArticleTag.tag == tag.lower())
+            .exists()
+        )
+    if filters.author:
+        query = query.where(
+            select(ArticleAuthor.id)
+            .where(
+                ArticleAuthor.article_id == Article.id,
+                func.lower(ArticleAuthor.name) == filters.author.lower(),
+            )
+            .exists()
+        )
+    if filters.source:
+        query = query.where(
+            select(Claim.id)
+            .join(Attribution, Attribution.claim_id == Claim.id)
+            .where(Claim.article_id == Article.id, Attribution.source_id == filters.source)
+            .exists()
+        )
+    if filters.language:
+        query = query.where(Article.language == filters.language)
+    if filters.published_after:
+        query = query.where(Article.published_at > filters.published_after)
+    if filters.published_before:
+        query = query.where(Article.published_at < filters.published_before)
+    return query
+
+
+async def list_articles(
+    session: AsyncSession,
+    filters: ArticleFilters,
+    *,
+    sees_drafts: bool,
+    with_claims: bool,
+    limit: int,
+    cursor: str | None,
+    count: bool,
+) -> tuple[list[Article], str | None, int | None]:
+    query = _filtered(select(Article), filters, sees_drafts)
+    if filters.q and filters.sort is None:
+        query, rank = search.apply(query, session.bind.dialect.name, filters.q)
+        keyset = Keyset("articles:relevance", [rank, Article.id], [float, uuid.UUID], False)
+        key_of = None
+    else:
+        if filters.q:
+            query, _ = search.apply(query, session.bind.dialect.name, filters.q)
+        name = filters.sort or "-published_at"
+        column_name, descending = SORTS[name]
+        column: ColumnElement[Any] = getattr(Article, column_name)
+        if column_name == "published_at" and (filters.status or "published") != "published":
+            # Drafts have no publication time yet: they sort by when they were created.
+            column = func.coalesce(Article.published_at, Article.created_at)
+        keyset = Keyset(f"articles:{name}", [column, Article.id], [datetime, uuid.UUID], descending)
+        key_of = column_name
+    total = await count_rows(session, query) if count else None
+    if key_of is None:
+        rank_label = keyset.columns[0].label("rank")
+        rows, next_cursor = await fetch_page(
+            session,
+            query.add_columns(rank_label).options(*(FULL_LOAD if with_claims else METADATA_LOAD)),
+            keyset,
+            cursor=cursor,
+            limit=limit,
+            key=lambda row: [row[1], row[0].id],
+        )
+        return [row[0] for row in rows], next_cursor, total
+
+    def key(article: Article) -> list[Any]:
+        value = getattr(article, key_of)
+        if value is None and key_of == "published_at":
+            value = article.created_at
+        return [value, article.id]
+
+    rows, next_cursor = await fetch_page(
+        session,
+        query.options(*(FULL_LOAD if with_claims else METADATA_LOAD)),
+        keyset,
+        cursor=cursor,
+        limit=limit,
+        key=key,
+        scalars=True,
+    )
+    return rows, next_cursor, total
