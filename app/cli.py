@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -9,6 +10,7 @@ import uvicorn
 from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.articles import workflow
 from app.auth import service as keys_service
 from app.auth.models import Scope
 from app.db import create_engine
@@ -90,6 +92,18 @@ def demo(
         if loaded
         else "Demo content not loaded: the database already has articles."
     )
+
+
+@cli.command()
+def purge(
+    older_than: Annotated[
+        int, typer.Option(min=0, help="Remove articles deleted more than this many days ago.")
+    ],
+) -> None:
+    """Physically remove deleted articles, with their claims and history (admin only: this
+    is the one operation that loses data)."""
+    removed = _run(lambda session: workflow.purge(session, timedelta(days=older_than)))
+    typer.echo(f"Purged {removed} deleted article{'s' if removed != 1 else ''}.")
 
 
 @keys.command("create")

@@ -76,7 +76,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Writes take the write lock up front (BEGIN IMMEDIATE): SQLite then serialises
+        # writers by waiting, instead of failing one that read before it wrote.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -84,10 +87,17 @@ async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]
     return sessionmaker
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_OPTION = "newsdesk_write"
+
+
 async def get_session(
+    request: Request,
     sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
 ) -> AsyncIterator[AsyncSession]:
     async with sessionmaker.begin() as session:  # commits on success, rolls back on error
+        if request.method not in READ_METHODS:
+            await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 
 

@@ -175,6 +175,12 @@ def require_json(request: Request) -> None:
         )
 
 
+def merge_patch_body(schema: str) -> dict[str, Any]:
+    """OpenAPI `openapi_extra` declaring that a PATCH also takes merge-patch+json."""
+    reference = {"$ref": f"#/components/schemas/{schema}"}
+    return {"requestBody": {"content": {"application/merge-patch+json": {"schema": reference}}}}
+
+
 def check_if_match(request: Request, current_etag: str) -> None:
     """`If-Match` guards a write against lost updates: 412 when the client's copy is stale."""
     header = request.headers.get("if-match")

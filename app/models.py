@@ -1,6 +1,6 @@
 """Imports every domain's models once, so the mapper registry and `Base.metadata` are complete."""
 
-from app.articles.models import Article, ArticleAuthor, ArticleTag, Correction
+from app.articles.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Correction
 from app.auth.models import ApiKey
 from app.claims.models import Attribution, Claim
 from app.db import Base
@@ -10,6 +10,7 @@ __all__ = [
     "ApiKey",
     "Article",
     "ArticleAuthor",
+    "ArticleRevision",
     "ArticleTag",
     "Attribution",
     "Base",

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import service as articles
+from app.articles import workflow
 from app.articles.models import Article
 from app.articles.schemas import ArticleWrite
 
@@ -69,10 +70,10 @@ async def make_article(
     **overrides: Any,
 ) -> Article:
     """Store an article (published an hour ago unless told otherwise) and commit it."""
-    article = await articles.create(session, ArticleWrite.model_validate(article_data(**overrides)))
+    data = ArticleWrite.model_validate(article_data(**overrides))
+    article = await articles.create(session, data, "factory")
     if published or published_at is not None:
-        await articles.publish(
-            session, article, published_at or datetime.now(UTC) - timedelta(hours=1)
-        )
+        at = published_at or datetime.now(UTC) - timedelta(hours=1)
+        await workflow.publish(session, article, "factory", at)
     await session.commit()
     return article

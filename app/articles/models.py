@@ -1,7 +1,7 @@
 import enum
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -151,3 +151,19 @@ class Correction(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleRevision(Base):
+    """The article with its claims as it stood at one version. Written in the transaction of
+    the change; the primary key makes a version impossible to write twice."""
+
+    __tablename__ = "article_revision"
+
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    change: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,11 +1,11 @@
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from app import errors
-from app.auth.dependencies import Reader, require_scope
+from app.auth.dependencies import Publisher, Reader, Writer, require_scope
 from app.auth.models import Scope
 from app.db import Session
 from app.errors import Invalid
@@ -13,14 +13,14 @@ from app.http import (
     AuthFirstRoute,
     cached_json,
     cached_page,
-    check_if_match,
-    etag_of,
     json_response,
+    merge_patch_body,
     require_json,
 )
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-from . import queries, service
+from . import queries, revisions, service, workflow
+from .dependencies import WritableArticle
 from .models import Article
 from .schemas import (
     ARTICLE_FIELDS,
@@ -28,7 +28,11 @@ from .schemas import (
     ArticlePatch,
     ArticleRead,
     ArticleWrite,
+    NoticeRequest,
+    PublishRequest,
+    RevisionSummary,
     article_payload,
+    representation,
 )
 
 router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/articles", tags=["articles"])
@@ -36,9 +40,12 @@ JsonBody = Depends(require_json)
 CanWrite = Depends(require_scope(Scope.write))
 CanPublish = Depends(require_scope(Scope.publish))
 NOT_FOUND = errors.responses(service.ArticleNotFound, service.ArticleGone)
+AUTH_ERRORS = errors.responses(errors.Unauthorized, errors.Forbidden)
 WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
 )
+PRECONDITION = errors.PreconditionFailed
+CONFLICT = workflow.WorkflowConflict
 
 
 def _names(raw: str | None, allowed: frozenset[str], parameter: str) -> frozenset[str] | None:
@@ -76,22 +83,6 @@ def surrogate_keys(article: Article) -> list[str]:
         keys.append(f"section-{article.section}")
     keys.extend(f"tag-{tag}" for tag in article.tags)
     return keys
-
-
-def representation(article: Article) -> dict[str, Any]:
-    """The default JSON of one article, whose ETag `If-Match` is checked against."""
-    return article_payload(article, include=frozenset({"claims"}), fields=None)
-
-
-async def writable(article: str, session: Session, request: Request) -> Article:
-    """The article a write targets, checked against `If-Match`. Routes using it authorise the
-    caller first, in their `dependencies`."""
-    found = await service.get(session, article, sees_drafts=True)
-    check_if_match(request, etag_of(representation(found)))
-    return found
-
-
-WritableArticle = Annotated[Article, Depends(writable)]
 
 
 @router.get(
@@ -177,6 +168,11 @@ async def get_article(
     )
 
 
+def _written(article: Article, status_code: int = status.HTTP_200_OK) -> Response:
+    headers = {"Location": f"/v1/articles/{article.id}"} if status_code == 201 else None
+    return json_response(representation(article), status_code=status_code, headers=headers)
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -184,68 +180,151 @@ async def get_article(
     dependencies=[CanWrite, JsonBody],
     responses={**WRITE_ERRORS, **errors.responses(service.SlugTaken)},
 )
-async def create_article(data: ArticleWrite, session: Session) -> Response:
+async def create_article(data: ArticleWrite, session: Session, caller: Writer) -> Response:
     """Create a draft article with its claims, attributions and sources in one request."""
-    article = await service.create(session, data)
-    return json_response(
-        representation(article),
-        status_code=status.HTTP_201_CREATED,
-        headers={"Location": f"/v1/articles/{article.id}"},
-    )
+    article = await service.create(session, data, caller.name)
+    return _written(article, status.HTTP_201_CREATED)
 
 
 @router.put(
     "/{article}",
     response_model=ArticleRead,
     dependencies=[CanWrite, JsonBody],
-    responses={
-        **NOT_FOUND,
-        **WRITE_ERRORS,
-        **errors.responses(service.SlugTaken, errors.PreconditionFailed),
-    },
+    responses={**NOT_FOUND, **WRITE_ERRORS, **errors.responses(service.SlugTaken, PRECONDITION)},
 )
 async def replace_article(
-    article: WritableArticle, data: ArticleWrite, session: Session
+    article: WritableArticle, data: ArticleWrite, session: Session, caller: Writer
 ) -> Response:
-    """Replace the article and its claims; optional fields left out go back to their defaults."""
-    return json_response(representation(await service.replace(session, article, data)))
+    """Replace the article and its claim list; optional fields left out go back to their
+    defaults. Claims given with their `id` keep it; the others are new."""
+    return _written(await service.replace(session, article, data, caller.name))
 
 
 @router.patch(
     "/{article}",
     response_model=ArticleRead,
     dependencies=[CanWrite, JsonBody],
-    responses={
-        **NOT_FOUND,
-        **WRITE_ERRORS,
-        **errors.responses(service.SlugTaken, errors.PreconditionFailed),
-    },
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/merge-patch+json": {
-                    "schema": {"$ref": "#/components/schemas/ArticlePatch"}
-                }
-            }
-        }
-    },
+    responses={**NOT_FOUND, **WRITE_ERRORS, **errors.responses(service.SlugTaken, PRECONDITION)},
+    openapi_extra=merge_patch_body("ArticlePatch"),
 )
 async def update_article(
-    article: WritableArticle, data: ArticlePatch, session: Session
+    article: WritableArticle, data: ArticlePatch, session: Session, caller: Writer
 ) -> Response:
     """Change some fields (JSON Merge Patch); a new body re-anchors the claims."""
-    return json_response(representation(await service.patch(session, article, data)))
+    return _written(await service.patch(session, article, data, caller.name))
 
 
 @router.delete(
     "/{article}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[CanPublish],
+    responses={**NOT_FOUND, **AUTH_ERRORS, **errors.responses(PRECONDITION)},
+)
+async def delete_article(article: WritableArticle, session: Session, caller: Publisher) -> None:
+    """Delete the article: from now on it answers 410 Gone, and its slug stays reserved."""
+    await workflow.delete(session, article, caller.name)
+
+
+WORKFLOW_ERRORS = {**NOT_FOUND, **WRITE_ERRORS, **errors.responses(PRECONDITION, CONFLICT)}
+
+
+@router.post(
+    "/{article}/publish",
+    response_model=ArticleRead,
+    dependencies=[CanPublish],
+    responses=WORKFLOW_ERRORS,
+)
+async def publish_article(
+    article: WritableArticle,
+    session: Session,
+    caller: Publisher,
+    data: PublishRequest | None = None,
+) -> Response:
+    """Publish now, or at `published_at` (a future time schedules it: the article becomes
+    visible at that moment). On a published article, `published_at` moves its time."""
+    at = data.published_at if data else None
+    return _written(await workflow.publish(session, article, caller.name, at))
+
+
+@router.post(
+    "/{article}/unpublish",
+    response_model=ArticleRead,
+    dependencies=[CanPublish],
+    responses=WORKFLOW_ERRORS,
+)
+async def unpublish_article(
+    article: WritableArticle, session: Session, caller: Publisher
+) -> Response:
+    """Take the article back to draft: readers no longer see it."""
+    return _written(await workflow.unpublish(session, article, caller.name))
+
+
+@router.post(
+    "/{article}/retract",
+    response_model=ArticleRead,
+    dependencies=[CanPublish, JsonBody],
+    responses=WORKFLOW_ERRORS,
+)
+async def retract_article(
+    article: WritableArticle, data: NoticeRequest, session: Session, caller: Publisher
+) -> Response:
+    """Retract the article: it stays readable, with its body, under the retraction notice."""
+    return _written(await workflow.retract(session, article, data.text, caller.name))
+
+
+@router.post(
+    "/{article}/corrections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ArticleRead,
+    dependencies=[CanPublish, JsonBody],
+    responses=WORKFLOW_ERRORS,
+)
+async def correct_article(
+    article: WritableArticle, data: NoticeRequest, session: Session, caller: Publisher
+) -> Response:
+    """Append a public correction to a published article."""
+    corrected = await workflow.correct(session, article, data.text, caller.name)
+    return _written(corrected, status.HTTP_201_CREATED)
+
+
+@router.get(
+    "/{article}/revisions",
+    response_model=Page[RevisionSummary],
+    dependencies=[CanWrite],
+    responses={**AUTH_ERRORS, **errors.responses(service.ArticleNotFound)},
+)
+async def list_revisions(
+    article: str,
+    request: Request,
+    session: Session,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Every version of the article, newest first, with who made which change."""
+    found, next_cursor = await revisions.list_revisions(session, article, limit, cursor)
+    data = [RevisionSummary.model_validate(r).model_dump(mode="json") for r in found]
+    return cached_page(request, data, next_cursor, public=False)
+
+
+@router.get(
+    "/{article}/revisions/{version}",
+    response_model=ArticleRead,
+    dependencies=[CanWrite],
     responses={
-        **NOT_FOUND,
-        **errors.responses(errors.Unauthorized, errors.Forbidden, errors.PreconditionFailed),
+        **AUTH_ERRORS,
+        **errors.responses(service.ArticleNotFound, revisions.RevisionNotFound),
     },
 )
-async def delete_article(article: WritableArticle, session: Session) -> None:
-    """Delete the article: from now on it answers 410 Gone, and its slug stays reserved."""
-    await service.delete(session, article)
+async def get_revision(article: str, version: int, request: Request, session: Session) -> Response:
+    """The article with its claims exactly as it stood at `version`."""
+    snapshot, latest = await revisions.get(session, article, version)
+    base = f"/v1/articles/{snapshot['id']}"
+    links = [
+        f'<{base}/revisions>; rel="version-history"',
+        f'<{base}/revisions/{latest}>; rel="latest-version"',
+    ]
+    if version > 1:
+        links.append(f'<{base}/revisions/{version - 1}>; rel="predecessor-version"')
+    if version < latest:
+        links.append(f'<{base}/revisions/{version + 1}>; rel="successor-version"')
+    return cached_json(request, snapshot, public=False, headers={"Link": ", ".join(links)})

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.claims.schemas import ClaimRead, ClaimWrite
 from app.fields import Slug, WebUrl, text
@@ -175,9 +175,45 @@ def article_payload(
     )
 
 
+def representation(article: Any) -> dict[str, Any]:
+    """The default JSON of one article (with its claims): what a GET returns, what
+    `If-Match` is checked against, and what a revision keeps."""
+    return article_payload(article, include=frozenset({"claims"}), fields=None)
+
+
 def distinct_sources(claims: list[ClaimRead]) -> list[SourceSummary]:
     seen: dict[uuid.UUID, SourceSummary] = {}
     for claim in claims:
         for attribution in claim.attributions:
             seen.setdefault(attribution.source.id, attribution.source)
     return list(seen.values())
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    published_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the article becomes public; in the future it is scheduled. "
+        "Defaults to now.",
+    )
+
+
+class NoticeRequest(BaseModel):
+    """The text of a retraction notice or of a correction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, text(2000, 1)]
+
+
+class RevisionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    created_at: datetime
+    actor: str = Field(description="The name of the API key that made the change.")
+    change: str = Field(
+        description="created, updated, replaced, claim_added, claim_updated, claim_removed, "
+        "published, unpublished, retracted, corrected or deleted."
+    )

@@ -1,3 +1,4 @@
+import enum
 import re
 import unicodedata
 import uuid
@@ -17,9 +18,9 @@ from app.errors import Conflict, Gone, NotFound
 from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
 
-from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag
+from .models import Article, ArticleAuthor, ArticleRevision, ArticleStatus, ArticleTag
 from .rendering import Span, plain_text, render_html
-from .schemas import ArticlePatch, ArticleWrite, Author
+from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
 SLUG_MAX = 120
 METADATA_LOAD = (
@@ -48,7 +49,7 @@ class SlugTaken(Conflict):
         super().__init__(f"The slug {slug!r} is already in use.")
 
 
-def _by_reference(reference: str) -> ColumnElement[bool]:
+def by_reference(reference: str) -> ColumnElement[bool]:
     try:
         return Article.id == uuid.UUID(reference)
     except ValueError:
@@ -56,12 +57,20 @@ def _by_reference(reference: str) -> ColumnElement[bool]:
 
 
 async def get(
-    session: AsyncSession, reference: str | uuid.UUID, *, sees_drafts: bool, claims_too: bool = True
+    session: AsyncSession,
+    reference: str | uuid.UUID,
+    *,
+    sees_drafts: bool,
+    claims_too: bool = True,
+    for_update: bool = False,
 ) -> Article:
     """One article by id or slug, as the caller may see it: deleted ones are 410, drafts and
-    scheduled ones do not exist for readers."""
+    scheduled ones do not exist for readers. `for_update` locks its row for a write
+    (PostgreSQL; SQLite writes are serialised by BEGIN IMMEDIATE)."""
     reference = str(reference)
-    query = select(Article).where(_by_reference(reference))
+    query = select(Article).where(by_reference(reference))
+    if for_update:
+        query = query.with_for_update(of=Article)
     article = await session.scalar(query.options(*(FULL_LOAD if claims_too else METADATA_LOAD)))
     if article is None:
         raise ArticleNotFound(reference)
@@ -137,10 +146,42 @@ def refresh_derived(article: Article) -> None:
     article.sourcing = summarise_sourcing(article.claims)
 
 
-def record_change(article: Article) -> None:
-    """Every change to an article or its claims bumps its version."""
-    article.version += 1
-    article.updated_at = datetime.now(UTC)
+class Change(enum.StrEnum):
+    """What a revision records."""
+
+    created = "created"
+    updated = "updated"
+    replaced = "replaced"
+    claim_added = "claim_added"
+    claim_updated = "claim_updated"
+    claim_removed = "claim_removed"
+    published = "published"
+    unpublished = "unpublished"
+    retracted = "retracted"
+    corrected = "corrected"
+    deleted = "deleted"
+
+
+async def save(session: AsyncSession, article: Article, actor: str, change: Change) -> Article:
+    """The end of every write: bump the version (past the first), re-render, and record the
+    revision, all in the caller's transaction."""
+    if change is not Change.created:
+        article.version += 1
+        article.updated_at = datetime.now(UTC)
+    refresh_derived(article)
+    await _flush(session, article.slug)
+    session.add(
+        ArticleRevision(
+            article_id=article.id,
+            version=article.version,
+            created_at=article.updated_at,
+            actor=actor,
+            change=change.value,
+            snapshot=representation(article),
+        )
+    )
+    await session.flush()
+    return article
 
 
 def _authors(authors: Sequence[Author]) -> list[ArticleAuthor]:
@@ -161,7 +202,7 @@ async def _flush(session: AsyncSession, slug: str) -> None:
         raise
 
 
-async def create(session: AsyncSession, data: ArticleWrite) -> Article:
+async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Article:
     """A new draft with its claims, attributions and (matched or new) sources."""
     if data.slug is not None:
         await _check_slug_free(session, data.slug)
@@ -175,13 +216,12 @@ async def create(session: AsyncSession, data: ArticleWrite) -> Article:
         created_at=now,
         updated_at=now,
         correction_rows=[],
+        claims=[],
         **_fields(data),
     )
-    article.claims = await claims.build_all(session, data.claims, plain_text(data.body))
-    refresh_derived(article)
+    await claims.replace_all(session, article.claims, data.claims, plain_text(data.body))
     session.add(article)
-    await _flush(session, slug)
-    return article
+    return await save(session, article, actor, Change.created)
 
 
 def _fields(data: ArticleWrite) -> dict[str, Any]:
@@ -199,22 +239,21 @@ def _fields(data: ArticleWrite) -> dict[str, Any]:
     }
 
 
-async def replace(session: AsyncSession, article: Article, data: ArticleWrite) -> Article:
+async def replace(
+    session: AsyncSession, article: Article, data: ArticleWrite, actor: str
+) -> Article:
     """PUT: every field from `data`, defaults for what it leaves out; the slug is kept when
-    not given. The claims are replaced by the given ones."""
+    not given. The claim list is replaced: claims given with their id keep it."""
     if data.slug is not None and data.slug != article.slug:
         await _check_slug_free(session, data.slug)
         article.slug = data.slug
     for name, value in _fields(data).items():
         setattr(article, name, value)
-    article.claims = await claims.build_all(session, data.claims, plain_text(data.body))
-    record_change(article)
-    refresh_derived(article)
-    await _flush(session, article.slug)
-    return article
+    await claims.replace_all(session, article.claims, data.claims, plain_text(data.body))
+    return await save(session, article, actor, Change.replaced)
 
 
-async def patch(session: AsyncSession, article: Article, data: ArticlePatch) -> Article:
+async def patch(session: AsyncSession, article: Article, data: ArticlePatch, actor: str) -> Article:
     """JSON Merge Patch: only the fields given change; a new body re-anchors the claims."""
     given = data.model_fields_set
     if not given:
@@ -243,36 +282,13 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch) -> 
                 article.syndication_usage_terms = changes["usage_terms"]
     text = plain_text(article.body)
     if "claims" in given:
-        article.claims = await claims.build_all(session, data.claims or [], text)
+        await claims.replace_all(session, article.claims, data.claims or [], text)
     elif "body" in given:
         claims.reanchor(article.claims, text)
-    record_change(article)
-    refresh_derived(article)
-    await _flush(session, article.slug)
-    return article
+    return await save(session, article, actor, Change.updated)
 
 
-async def publish(session: AsyncSession, article: Article, at: datetime | None = None) -> Article:
-    """Make the article public at `at` (now by default; a future time schedules it)."""
-    at = at or datetime.now(UTC)
-    article.status = ArticleStatus.published
-    article.published_at = at
-    if article.first_published_at is None:
-        article.first_published_at = at
-    record_change(article)
-    await session.flush()
-    return article
-
-
-async def delete(session: AsyncSession, article: Article) -> None:
-    """A tombstone: the article answers 410 from now on and its slug stays taken."""
-    article.deleted_at = datetime.now(UTC)
-    record_change(article)
-    await session.flush()
-
-
-async def add_claim(session: AsyncSession, reference: str, data: ClaimWrite) -> Claim:
-    article = await get(session, reference, sees_drafts=True)
+async def add_claim(session: AsyncSession, article: Article, data: ClaimWrite, actor: str) -> Claim:
     position = max((c.position for c in article.claims), default=-1) + 1
     claim = await claims.build(
         SourceResolver(session),
@@ -282,14 +298,12 @@ async def add_claim(session: AsyncSession, reference: str, data: ClaimWrite) -> 
         loc=["body"],
     )
     article.claims.append(claim)
-    record_change(article)
-    refresh_derived(article)
-    await session.flush()
+    await save(session, article, actor, Change.claim_added)
     return claim
 
 
 async def claim_in_article(session: AsyncSession, claim_id: uuid.UUID) -> tuple[Article, Claim]:
-    """A claim for editing, with its article loaded whole (a writer's view)."""
+    """A claim for editing, with its article loaded whole and locked (a writer's view)."""
     article_id = await session.scalar(
         select(Claim.article_id)
         .join(Article, Article.id == Claim.article_id)
@@ -297,22 +311,18 @@ async def claim_in_article(session: AsyncSession, claim_id: uuid.UUID) -> tuple[
     )
     if article_id is None:
         raise claims.ClaimNotFound(claim_id)
-    article = await get(session, article_id, sees_drafts=True)
+    article = await get(session, article_id, sees_drafts=True, for_update=True)
     return article, next(c for c in article.claims if c.id == claim_id)
 
 
-async def edit_claim(session: AsyncSession, claim_id: uuid.UUID, data: ClaimPatch) -> Claim:
-    article, claim = await claim_in_article(session, claim_id)
+async def edit_claim(
+    session: AsyncSession, article: Article, claim: Claim, data: ClaimPatch, actor: str
+) -> Claim:
     await claims.apply_patch(session, claim, data, plain_text(article.body))
-    record_change(article)
-    refresh_derived(article)
-    await session.flush()
+    await save(session, article, actor, Change.claim_updated)
     return claim
 
 
-async def remove_claim(session: AsyncSession, claim_id: uuid.UUID) -> None:
-    article, claim = await claim_in_article(session, claim_id)
+async def remove_claim(session: AsyncSession, article: Article, claim: Claim, actor: str) -> None:
     article.claims.remove(claim)
-    record_change(article)
-    refresh_derived(article)
-    await session.flush()
+    await save(session, article, actor, Change.claim_removed)

@@ -4,6 +4,7 @@
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -65,8 +66,10 @@ async def current_caller(request: Request, session: Session) -> Caller:
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
+@cache
 def require_scope(scope: Scope):  # type: ignore[no-untyped-def]
-    """A dependency that lets the request through only with `scope`."""
+    """A dependency that lets the request through only with `scope` (one per scope, so
+    FastAPI runs it once per request however many places ask for it)."""
 
     async def check(caller: CurrentCaller) -> Caller:
         if scope in caller.scopes:

@@ -5,10 +5,21 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app import errors
 from app.articles import service as articles
-from app.auth.dependencies import Reader, require_scope
+from app.articles.dependencies import WritableArticle
+from app.articles.models import Article
+from app.auth.dependencies import Reader, Writer, require_scope
 from app.auth.models import Scope
 from app.db import Session
-from app.http import AuthFirstRoute, cached_json, cached_page, json_response, require_json
+from app.http import (
+    AuthFirstRoute,
+    cached_json,
+    cached_page,
+    check_if_match,
+    etag_of,
+    json_response,
+    merge_patch_body,
+    require_json,
+)
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
@@ -24,6 +35,18 @@ WRITE_ERRORS = errors.responses(
 
 def claim_payload(claim: Claim) -> dict[str, Any]:
     return ClaimRead.model_validate(claim).model_dump(mode="json")
+
+
+async def writable_claim(
+    claim_id: uuid.UUID, session: Session, request: Request
+) -> tuple[Article, Claim]:
+    """The claim a write targets with its article (locked), checked against `If-Match`."""
+    article, claim = await articles.claim_in_article(session, claim_id)
+    check_if_match(request, etag_of(claim_payload(claim)))
+    return article, claim
+
+
+WritableClaim = Annotated[tuple[Article, Claim], Depends(writable_claim)]
 
 
 def page_response(
@@ -70,11 +93,18 @@ async def list_article_claims(
     status_code=status.HTTP_201_CREATED,
     response_model=ClaimRead,
     dependencies=[CanWrite, Depends(require_json)],
-    responses={**WRITE_ERRORS, **errors.responses(articles.ArticleNotFound, articles.ArticleGone)},
+    responses={
+        **WRITE_ERRORS,
+        **errors.responses(
+            articles.ArticleNotFound, articles.ArticleGone, errors.PreconditionFailed
+        ),
+    },
 )
-async def create_claim(article: str, data: ClaimWrite, session: Session) -> Response:
-    """Add a claim to an article."""
-    claim = await articles.add_claim(session, article, data)
+async def create_claim(
+    article: WritableArticle, data: ClaimWrite, session: Session, caller: Writer
+) -> Response:
+    """Add a claim to an article (`If-Match` takes the article's ETag)."""
+    claim = await articles.add_claim(session, article, data, caller.name)
     return json_response(
         claim_payload(claim),
         status_code=status.HTTP_201_CREATED,
@@ -138,28 +168,29 @@ async def get_claim(
     "/v1/claims/{claim_id}",
     response_model=ClaimRead,
     dependencies=[CanWrite, Depends(require_json)],
-    responses={**WRITE_ERRORS, **errors.responses(service.ClaimNotFound)},
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/merge-patch+json": {
-                    "schema": {"$ref": "#/components/schemas/ClaimPatch"}
-                }
-            }
-        }
+    responses={
+        **WRITE_ERRORS,
+        **errors.responses(service.ClaimNotFound, errors.PreconditionFailed),
     },
+    openapi_extra=merge_patch_body("ClaimPatch"),
 )
-async def update_claim(claim_id: uuid.UUID, data: ClaimPatch, session: Session) -> Response:
-    """Change a claim (JSON Merge Patch); `attributions`, when given, replaces the list."""
-    return json_response(claim_payload(await articles.edit_claim(session, claim_id, data)))
+async def update_claim(
+    target: WritableClaim, data: ClaimPatch, session: Session, caller: Writer
+) -> Response:
+    """Change a claim (JSON Merge Patch); `attributions`, when given, replaces the list.
+    `If-Match` takes the claim's ETag."""
+    claim = await articles.edit_claim(session, *target, data, caller.name)
+    return json_response(claim_payload(claim))
 
 
 @router.delete(
     "/v1/claims/{claim_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[CanWrite],
-    responses=errors.responses(errors.Unauthorized, errors.Forbidden, service.ClaimNotFound),
+    responses=errors.responses(
+        errors.Unauthorized, errors.Forbidden, service.ClaimNotFound, errors.PreconditionFailed
+    ),
 )
-async def delete_claim(claim_id: uuid.UUID, session: Session) -> None:
-    """Remove a claim from its article."""
-    await articles.remove_claim(session, claim_id)
+async def delete_claim(target: WritableClaim, session: Session, caller: Writer) -> None:
+    """Remove a claim from its article (`If-Match` takes the claim's ETag)."""
+    await articles.remove_claim(session, *target, caller.name)

@@ -93,10 +93,15 @@ class AttributionWrite(BaseModel):
 
 
 class ClaimWrite(BaseModel):
-    """A claim as written: by POST, inside an article, or as the full body of a PUT."""
+    """A claim as written: by POST, or inside an article."""
 
     model_config = ConfigDict(extra="forbid")
 
+    id: uuid.UUID | None = Field(
+        default=None,
+        description="Only in an article's claim list on PUT or PATCH: the id of one of its "
+        "claims, which is rewritten and keeps its id. Claims without an id are new.",
+    )
     statement: Statement
     kind: ClaimKind = ClaimKind.statement
     quote: Annotated[str, text(2000, 1)] | None = None

@@ -108,31 +108,48 @@ async def build(
     position: int,
     text: str,
     loc: list[str | int],
+    claim: Claim | None = None,
 ) -> Claim:
-    """A new claim for an article whose plain text is `text` (not yet added to a session)."""
+    """A claim as `data` describes it, for an article whose plain text is `text`: `claim`
+    rewritten in place (keeping its id), or a new one (not yet added to a session)."""
     now = datetime.now(UTC)
-    claim = Claim(
-        id=uuid.uuid4(),
-        position=position,
-        statement=data.statement,
-        kind=data.kind,
-        quote=data.quote,
-        verification=data.verification,
-        review=data.review.model_dump(mode="json") if data.review else None,
-        created_at=now,
-        updated_at=now,
-        attributions=await _attributions(resolver, data.attributions, loc),
-    )
+    if claim is None:
+        if data.id is not None:
+            raise Invalid("Claim ids are assigned by the server.", [*loc, "id"])
+        claim = Claim(id=uuid.uuid4(), created_at=now)
+    claim.position = position
+    claim.statement = data.statement
+    claim.kind = data.kind
+    claim.quote = data.quote
+    claim.verification = data.verification
+    claim.review = data.review.model_dump(mode="json") if data.review else None
+    claim.updated_at = now
+    claim.attributions = await _attributions(resolver, data.attributions, loc)
     anchor_claim(claim, text, data.anchor, loc)
     return claim
 
 
-async def build_all(session: AsyncSession, given: Sequence[ClaimWrite], text: str) -> list[Claim]:
+async def replace_all(
+    session: AsyncSession, current: list[Claim], given: Sequence[ClaimWrite], text: str
+) -> None:
+    """Make an article's claim list (`current`, changed in place) the `given` claims: one
+    given with the id of a current claim rewrites it and keeps the id; one without an id is
+    new; current claims not given are removed."""
     resolver = SourceResolver(session)
-    return [
-        await build(resolver, data, position=i, text=text, loc=["body", "claims", i])
-        for i, data in enumerate(given)
-    ]
+    existing = {claim.id: claim for claim in current}
+    kept: set[uuid.UUID] = set()
+    result = []
+    for i, data in enumerate(given):
+        loc: list[str | int] = ["body", "claims", i]
+        claim = None
+        if data.id is not None:
+            claim = existing.get(data.id)
+            if claim is None or data.id in kept:
+                reason = "is given twice" if data.id in kept else "is not a claim of this article"
+                raise Invalid(f"Claim {data.id} {reason}.", [*loc, "id"])
+            kept.add(data.id)
+        result.append(await build(resolver, data, position=i, text=text, loc=loc, claim=claim))
+    current[:] = result
 
 
 async def apply_patch(session: AsyncSession, claim: Claim, patch: ClaimPatch, text: str) -> None:

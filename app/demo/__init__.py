@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import service as articles
+from app.articles import workflow
 from app.articles.models import Article
 from app.articles.schemas import ArticleWrite
 
 STORIES = Path(__file__).with_name("stories.json")
+ACTOR = "demo"
 
 
 async def load(session: AsyncSession, *, only_if_empty: bool = True) -> int:
@@ -23,6 +25,6 @@ async def load(session: AsyncSession, *, only_if_empty: bool = True) -> int:
     stories = json.loads(STORIES.read_text(encoding="utf-8"))
     for story in stories:
         hours_ago = story.pop("published_hours_ago")
-        article = await articles.create(session, ArticleWrite.model_validate(story))
-        await articles.publish(session, article, now - timedelta(hours=hours_ago))
+        article = await articles.create(session, ArticleWrite.model_validate(story), ACTOR)
+        await workflow.publish(session, article, ACTOR, now - timedelta(hours=hours_ago))
     return len(stories)

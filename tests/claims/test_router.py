@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import service as articles
+from app.articles import workflow
 from app.claims.models import Attribution, Claim
 from app.sources.models import Source
 from tests.factories import BODY, make_article
@@ -168,7 +168,7 @@ async def test_article_claims_of_a_draft_are_404_to_anonymous_and_shown_to_write
 
 async def test_article_claims_of_unknown_and_deleted_articles(client, session, publisher):
     article = await make_article(session)
-    await articles.delete(session, article)
+    await workflow.delete(session, article, "test")
     await session.commit()
 
     unknown = await client.get(f"/v1/articles/{uuid.uuid4()}/claims")
@@ -453,7 +453,7 @@ async def test_list_claims_hides_claims_of_drafts_scheduled_and_deleted_articles
     draft = await make_article(session, published=False)
     await make_article(session, published_at=datetime.now(UTC) + timedelta(days=1))
     deleted = await make_article(session)
-    await articles.delete(session, deleted)
+    await workflow.delete(session, deleted, "test")
     await session.commit()
 
     anonymous = await client.get("/v1/claims?count=true")

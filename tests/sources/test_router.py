@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import service as articles
+from app.articles import workflow
 from tests.factories import make_article
 
 pytestmark = pytest.mark.anyio
@@ -91,7 +91,7 @@ async def test_counts_only_claims_of_public_articles_for_anonymous(client, sessi
     await make_article(session, published=False)
     await make_article(session, published_at=datetime.now(UTC) + timedelta(days=1))
     deleted = await make_article(session)
-    await articles.delete(session, deleted)
+    await workflow.delete(session, deleted, "test")
     await session.commit()
 
     anonymous = {s["name"]: s for s in await listed(client)}

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles import service as articles
+from app.articles import workflow
 from tests.factories import make_article
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +29,7 @@ async def seed(session: AsyncSession) -> None:
         tags=["future", "harbour"],
     )
     deleted = await make_article(session, section="obituaries", tags=["gone", "harbour"])
-    await articles.delete(session, deleted)
+    await workflow.delete(session, deleted, "test")
     await session.commit()
 
 
