@@ -1,9 +1,9 @@
 """Engine, declarative base, portable column types and the per-request unit of work."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def utcnow() -> datetime:
@@ -91,12 +94,24 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_OPTION = "newsdesk_write"
 
 
+def commits_on_its_own(endpoint: Callable[P, R]) -> Callable[P, R]:
+    """Marks an endpoint that writes in transactions of its own (bulk): its request session
+    only reads, so it must not hold the write lock."""
+    endpoint.own_transactions = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _commits_on_its_own(request: Request) -> bool:
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return bool(getattr(endpoint, "own_transactions", False))
+
+
 async def get_session(
     request: Request,
     sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
 ) -> AsyncIterator[AsyncSession]:
     async with sessionmaker.begin() as session:  # commits on success, rolls back on error
-        if request.method not in READ_METHODS:
+        if request.method not in READ_METHODS and not _commits_on_its_own(request):
             await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

@@ -14,6 +14,7 @@ from app.auth.router import router as keys_router
 from app.claims.router import router as claims_router
 from app.db import create_engine
 from app.http import EncodedEntityTags
+from app.idempotency import dependencies as idempotency
 from app.limits import BodySizeLimit
 from app.ops.router import router as ops_router
 from app.settings import Settings, get_settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    idempotency.install(app)
     for router in (
         articles_router,
         claims_router,

@@ -4,6 +4,7 @@ from app.articles.models import Article, ArticleAuthor, ArticleRevision, Article
 from app.auth.models import ApiKey
 from app.claims.models import Attribution, Claim
 from app.db import Base
+from app.idempotency.models import IdempotencyRecord
 from app.sources.models import Source
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "Base",
     "Claim",
     "Correction",
+    "IdempotencyRecord",
     "Source",
 ]

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024
+    # Idempotency-Key records are kept this long, then pruned.
+    idempotency_ttl_hours: int = 24
+    # A key whose first request has not finished after this long is taken over by a retry
+    # (its request died: the write and its stored response commit together, or not at all).
+    idempotency_lock_seconds: int = 300
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from app.http import (
     merge_patch_body,
     require_json,
 )
+from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import queries, revisions, service, workflow
@@ -180,10 +181,12 @@ def _written(article: Article, status_code: int = status.HTTP_200_OK) -> Respons
     dependencies=[CanWrite, JsonBody],
     responses={**WRITE_ERRORS, **errors.responses(service.SlugTaken)},
 )
-async def create_article(data: ArticleWrite, session: Session, caller: Writer) -> Response:
+async def create_article(
+    idem: Idempotency, data: ArticleWrite, session: Session, caller: Writer
+) -> Response:
     """Create a draft article with its claims, attributions and sources in one request."""
     article = await service.create(session, data, caller.name)
-    return _written(article, status.HTTP_201_CREATED)
+    return idem.keep(_written(article, status.HTTP_201_CREATED))
 
 
 @router.put(
@@ -235,6 +238,7 @@ WORKFLOW_ERRORS = {**NOT_FOUND, **WRITE_ERRORS, **errors.responses(PRECONDITION,
     responses=WORKFLOW_ERRORS,
 )
 async def publish_article(
+    idem: Idempotency,
     article: WritableArticle,
     session: Session,
     caller: Publisher,
@@ -243,7 +247,7 @@ async def publish_article(
     """Publish now, or at `published_at` (a future time schedules it: the article becomes
     visible at that moment). On a published article, `published_at` moves its time."""
     at = data.published_at if data else None
-    return _written(await workflow.publish(session, article, caller.name, at))
+    return idem.keep(_written(await workflow.publish(session, article, caller.name, at)))
 
 
 @router.post(
@@ -253,10 +257,10 @@ async def publish_article(
     responses=WORKFLOW_ERRORS,
 )
 async def unpublish_article(
-    article: WritableArticle, session: Session, caller: Publisher
+    idem: Idempotency, article: WritableArticle, session: Session, caller: Publisher
 ) -> Response:
     """Take the article back to draft: readers no longer see it."""
-    return _written(await workflow.unpublish(session, article, caller.name))
+    return idem.keep(_written(await workflow.unpublish(session, article, caller.name)))
 
 
 @router.post(
@@ -266,10 +270,14 @@ async def unpublish_article(
     responses=WORKFLOW_ERRORS,
 )
 async def retract_article(
-    article: WritableArticle, data: NoticeRequest, session: Session, caller: Publisher
+    idem: Idempotency,
+    article: WritableArticle,
+    data: NoticeRequest,
+    session: Session,
+    caller: Publisher,
 ) -> Response:
     """Retract the article: it stays readable, with its body, under the retraction notice."""
-    return _written(await workflow.retract(session, article, data.text, caller.name))
+    return idem.keep(_written(await workflow.retract(session, article, data.text, caller.name)))
 
 
 @router.post(
@@ -280,11 +288,15 @@ async def retract_article(
     responses=WORKFLOW_ERRORS,
 )
 async def correct_article(
-    article: WritableArticle, data: NoticeRequest, session: Session, caller: Publisher
+    idem: Idempotency,
+    article: WritableArticle,
+    data: NoticeRequest,
+    session: Session,
+    caller: Publisher,
 ) -> Response:
     """Append a public correction to a published article."""
     corrected = await workflow.correct(session, article, data.text, caller.name)
-    return _written(corrected, status.HTTP_201_CREATED)
+    return idem.keep(_written(corrected, status.HTTP_201_CREATED))
 
 
 @router.get(

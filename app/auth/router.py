@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from app import errors
 from app.db import Session
 from app.http import AuthFirstRoute, cached_page, json_response, require_json
+from app.idempotency.dependencies import HEADER
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
@@ -19,12 +20,27 @@ router = APIRouter(
 )
 
 
+class KeyNotReplayable(errors.AppError):
+    code = "idempotency-key-not-supported"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Key creation does not take an Idempotency-Key: replaying the response would mean "
+            "storing the new key, which is kept only as a hash. List keys to see what exists."
+        )
+
+
+def refuse_idempotency_key(request: Request) -> None:
+    if HEADER in request.headers:
+        raise KeyNotReplayable()
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=KeyCreated,
-    dependencies=[Depends(require_json)],
-    responses=errors.responses(errors.UnsupportedMediaType, errors.Invalid),
+    dependencies=[Depends(require_json), Depends(refuse_idempotency_key)],
+    responses=errors.responses(errors.UnsupportedMediaType, errors.Invalid, KeyNotReplayable),
 )
 async def create_key(data: KeyCreate, session: Session, caller: Admin) -> Response:
     """Create an API key. The response is the only time the key itself is shown."""

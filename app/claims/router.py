@@ -20,6 +20,7 @@ from app.http import (
     merge_patch_body,
     require_json,
 )
+from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
@@ -101,14 +102,20 @@ async def list_article_claims(
     },
 )
 async def create_claim(
-    article: WritableArticle, data: ClaimWrite, session: Session, caller: Writer
+    idem: Idempotency,
+    article: WritableArticle,
+    data: ClaimWrite,
+    session: Session,
+    caller: Writer,
 ) -> Response:
     """Add a claim to an article (`If-Match` takes the article's ETag)."""
     claim = await articles.add_claim(session, article, data, caller.name)
-    return json_response(
-        claim_payload(claim),
-        status_code=status.HTTP_201_CREATED,
-        headers={"Location": f"/v1/claims/{claim.id}"},
+    return idem.keep(
+        json_response(
+            claim_payload(claim),
+            status_code=status.HTTP_201_CREATED,
+            headers={"Location": f"/v1/claims/{claim.id}"},
+        )
     )
 
 

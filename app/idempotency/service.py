@@ -1,0 +1,133 @@
+"""Idempotency-Key (IETF httpapi draft): the first request with a key runs; a retry with the
+same key and body gets the first response again; another body under the same key is 422.
+
+A write claims its key in its own transaction and stores its response there too, so the
+write and its replay commit together or not at all. A concurrent retry waits for that
+transaction (SQLite serialises writers; PostgreSQL blocks on the key's primary key) and is
+then answered from the record. Work that commits in steps (bulk) claims its key in a
+transaction of its own first; a retry meanwhile gets 409, and a claim left behind by a
+request that died is taken over after a while.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.errors import AppError, Conflict
+
+from .models import IdempotencyRecord
+
+
+class KeyReused(AppError):
+    status_code = 422
+    code = "idempotency-key-reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request body. "
+            "Use a new key for a new request."
+        )
+
+
+class KeyInFlight(Conflict):
+    code = "idempotency-key-in-flight"
+    headers = {"Retry-After": "1"}
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still being processed; retry shortly "
+            "to get its response."
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    owner: str
+    key: str
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    headers: list[list[str]]
+    body: bytes
+
+
+async def claim(
+    session: AsyncSession, claim_: Claim, fingerprint: str, *, ttl: timedelta, lock: timedelta
+) -> StoredResponse | None:
+    """Claim the key in `session`'s transaction: None when this request should run, the
+    stored response when it already ran. Raises KeyReused or KeyInFlight."""
+    now = datetime.now(UTC)
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - ttl))
+    try:
+        async with session.begin_nested():
+            session.add(
+                IdempotencyRecord(
+                    owner=claim_.owner, key=claim_.key, fingerprint=fingerprint, created_at=now
+                )
+            )
+        return None
+    except IntegrityError:
+        pass  # the key is taken: by a finished request, or one still running
+    record = await session.get(
+        IdempotencyRecord, (claim_.owner, claim_.key), populate_existing=True
+    )
+    if record is None:  # it went away again (its request failed): run
+        return await claim(session, claim_, fingerprint, ttl=ttl, lock=lock)
+    if record.fingerprint != fingerprint:
+        raise KeyReused()
+    if record.completed_at is not None:
+        return StoredResponse(record.status_code or 0, record.headers or [], record.body or b"")
+    if record.created_at > now - lock:
+        raise KeyInFlight()
+    # Its request died long ago, and nothing it did committed: this one takes over.
+    record.created_at = now
+    await session.flush()
+    return None
+
+
+async def complete(session: AsyncSession, claim_: Claim, response: StoredResponse) -> None:
+    """Store the response to replay, in `session`'s transaction."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.owner == claim_.owner, IdempotencyRecord.key == claim_.key)
+        .values(
+            completed_at=datetime.now(UTC),
+            status_code=response.status_code,
+            headers=response.headers,
+            body=response.body,
+        )
+    )
+
+
+async def settle(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    claim_: Claim,
+    fingerprint: str,
+    response: StoredResponse | None,
+) -> None:
+    """After a request that did not store its response with a write: keep a client error to
+    replay, or (`response` None: a server error) release the key so that a retry runs."""
+    async with sessionmaker.begin() as session:
+        record = await session.get(IdempotencyRecord, (claim_.owner, claim_.key))
+        if response is None:
+            if record is not None and record.completed_at is None:
+                await session.delete(record)
+            return
+        if record is None:
+            record = IdempotencyRecord(
+                owner=claim_.owner,
+                key=claim_.key,
+                fingerprint=fingerprint,
+                created_at=datetime.now(UTC),
+            )
+            session.add(record)
+        if record.completed_at is None:
+            record.completed_at = datetime.now(UTC)
+            record.status_code = response.status_code
+            record.headers = response.headers
+            record.body = response.body
