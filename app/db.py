@@ -116,6 +116,8 @@ async def get_session(
         yield session
 
 
+Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
 # scope="function" commits before the response is sent: a failed commit becomes a 500
 # instead of a 201 for data that was never stored (the default scope runs after sending).
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

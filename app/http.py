@@ -175,6 +175,17 @@ def require_json(request: Request) -> None:
         )
 
 
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-seq")
+
+
+def require_ndjson(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in NDJSON_TYPES:
+        raise UnsupportedMediaType(
+            f"Send one JSON object per line as application/x-ndjson (got {media_type or 'none'})."
+        )
+
+
 def merge_patch_body(schema: str) -> dict[str, Any]:
     """OpenAPI `openapi_extra` declaring that a PATCH also takes merge-patch+json."""
     reference = {"$ref": f"#/components/schemas/{schema}"}

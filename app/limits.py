@@ -7,20 +7,25 @@ from app.errors import problem_response
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`max_bytes` for every path, except those given their own limit in `per_path` (bulk
+    uploads, which are read line by line)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-
-    def _too_large(self) -> str:
-        return f"The request body is larger than {self.max_bytes} bytes."
+        self.per_path = per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
+        too_large = f"The request body is larger than {limit} bytes."
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await problem_response(413, detail=self._too_large())(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await problem_response(413, detail=too_large)(scope, receive, send)
             return
         received = 0
 
@@ -30,8 +35,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(413, self._too_large())
+                if received > limit:
+                    raise HTTPException(413, too_large)
             return message
 
         await self.app(scope, counting_receive, send)

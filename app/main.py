@@ -66,7 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
     # Added innermost first: CORS → ETags for gzip → gzip → body limit → app.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        per_path={"/v1/articles/bulk": settings.bulk_max_bytes},
+    )
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(EncodedEntityTags)
     if settings.cors_origins:

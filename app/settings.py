@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     public_read: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 1024 * 1024
+    # A bulk upload is read line by line; each line may be up to max_body_bytes.
+    bulk_max_bytes: int = 1024 * 1024 * 1024
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024

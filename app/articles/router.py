@@ -7,7 +7,7 @@ from pydantic import AwareDatetime
 from app import errors
 from app.auth.dependencies import Publisher, Reader, Writer, require_scope
 from app.auth.models import Scope
-from app.db import Session
+from app.db import Session, Sessionmaker, commits_on_its_own
 from app.errors import Invalid
 from app.http import (
     AuthFirstRoute,
@@ -16,11 +16,13 @@ from app.http import (
     json_response,
     merge_patch_body,
     require_json,
+    require_ndjson,
 )
+from app.idempotency import dependencies as idempotency
 from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-from . import queries, revisions, service, workflow
+from . import bulk, queries, revisions, service, workflow
 from .dependencies import WritableArticle
 from .models import Article
 from .schemas import (
@@ -29,6 +31,7 @@ from .schemas import (
     ArticlePatch,
     ArticleRead,
     ArticleWrite,
+    BulkReport,
     NoticeRequest,
     PublishRequest,
     RevisionSummary,
@@ -226,6 +229,38 @@ async def update_article(
 async def delete_article(article: WritableArticle, session: Session, caller: Publisher) -> None:
     """Delete the article: from now on it answers 410 Gone, and its slug stays reserved."""
     await workflow.delete(session, article, caller.name)
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkReport,
+    dependencies=[CanWrite, Depends(require_ndjson)],
+    responses={**WRITE_ERRORS, **errors.responses(errors.Conflict)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One ArticleWrite per line."}
+                }
+            },
+        }
+    },
+)
+@commits_on_its_own
+async def bulk_upsert(request: Request, sessionmaker: Sessionmaker, caller: Writer) -> Response:
+    """Create or replace many articles: NDJSON, one article (with its claims) a line,
+    upserted by slug. Each line is written in its own transaction and fails alone; the
+    report gives every line's outcome with its number."""
+    body = await bulk.Spooled().fill(request.stream())
+    try:
+        async with sessionmaker.begin() as session:
+            await idempotency.begin(request, session, sessionmaker, body.digest.hexdigest())
+        max_line = request.app.state.settings.max_body_bytes
+        report = await bulk.upsert_lines(sessionmaker, body, caller.name, max_line)
+    finally:
+        body.close()
+    return json_response(report)
 
 
 WORKFLOW_ERRORS = {**NOT_FOUND, **WRITE_ERRORS, **errors.responses(PRECONDITION, CONFLICT)}

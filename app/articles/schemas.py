@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -187,6 +187,26 @@ def distinct_sources(claims: list[ClaimRead]) -> list[SourceSummary]:
         for attribution in claim.attributions:
             seen.setdefault(attribution.source.id, attribution.source)
     return list(seen.values())
+
+
+class BulkError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class BulkLine(BaseModel):
+    line: int = Field(description="1-based line number in the upload.")
+    status: Literal["created", "updated", "error"]
+    id: uuid.UUID | None
+    slug: str | None
+    errors: list[BulkError]
+
+
+class BulkReport(BaseModel):
+    created: int
+    updated: int
+    error: int
+    lines: list[BulkLine]
 
 
 class PublishRequest(BaseModel):
