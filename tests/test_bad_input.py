@@ -9,42 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
-from app.articles.models import Article
-from app.claims.models import Attribution, Claim
 from app.sources.models import Source
 from tests.factories import article_data, make_article
+from tests.helpers import assert_problem, fetch_article, row_counts
 
 pytestmark = pytest.mark.anyio
 
-PROBLEM = "application/problem+json"
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-async def counts(session: AsyncSession) -> dict[str, int]:
-    """How many rows each table of the content model holds."""
-    found = {}
-    for model in (Article, Claim, Attribution, Source):
-        found[model.__name__] = await session.scalar(select(func.count()).select_from(model))
-    return found
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].split(";")[0].strip() == PROBLEM
-    body = response.json()
-    for member in ("type", "title", "status", "detail"):
-        assert member in body, body
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in response.text
-    return body
 
 
 def assert_invalid(response: httpx.Response, loc: list[str | int]) -> dict[str, Any]:
@@ -62,12 +38,6 @@ async def post_article(
     client: httpx.AsyncClient, headers: dict[str, str], data: Any
 ) -> httpx.Response:
     return await client.post("/v1/articles", json=data, headers=headers)
-
-
-async def snapshot(client: httpx.AsyncClient, headers: dict[str, str], article_id: Any) -> Any:
-    response = await client.get(f"/v1/articles/{article_id}", headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def mutated(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -90,7 +60,7 @@ def _set(*path: str | int, value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 async def test_malformed_json_is_422_and_stores_nothing(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await client.post(
         "/v1/articles",
         content=b'{"headline": "North pier", "body": ',
@@ -99,17 +69,17 @@ async def test_malformed_json_is_422_and_stores_nothing(client, session, writer)
     body = assert_problem(response, 422)
     assert body["errors"][0]["loc"][0] == "body"
     assert body["errors"][0]["type"] == "json_invalid"
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize("raw", [b'["headline"]', b'"a headline"', b"42", b"null", b""])
 async def test_json_that_is_not_an_object_is_422(client, session, writer, raw):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await client.post(
         "/v1/articles", content=raw, headers={**writer, "Content-Type": "application/json"}
     )
     assert_invalid(response, ["body"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize(
@@ -137,27 +107,27 @@ async def test_json_that_is_not_an_object_is_422(client, session, writer, raw):
     ],
 )
 async def test_wrong_types_are_422_naming_the_field(client, session, writer, change, loc):
-    before = await counts(session)
+    before = await row_counts(session)
     assert_invalid(await post_article(client, writer, mutated(change)), loc)
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_missing_headline_is_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     del data["headline"]
     body = assert_invalid(await post_article(client, writer, data), ["body", "headline"])
     assert any(e["type"] == "missing" for e in body["errors"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize("headline", ["", "   "])
 async def test_empty_headline_is_422(client, session, writer, headline):
-    before = await counts(session)
+    before = await row_counts(session)
     assert_invalid(
         await post_article(client, writer, article_data(headline=headline)), ["body", "headline"]
     )
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_every_error_is_listed_at_once(client, writer):
@@ -183,10 +153,10 @@ async def test_every_error_is_listed_at_once(client, writer):
     ids=["headline-301", "deck-601", "body-200001", "statement-1001", "slug-121"],
 )
 async def test_over_long_strings_are_422(client, session, writer, change, loc):
-    before = await counts(session)
+    before = await row_counts(session)
     body = assert_invalid(await post_article(client, writer, mutated(change)), loc)
     assert "string_too_long" in [e["type"] for e in body["errors"]]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_strings_at_the_exact_limits_are_accepted(client, writer):
@@ -214,24 +184,24 @@ async def test_body_of_exactly_200000_chars_is_accepted(client, writer):
 
 @pytest.mark.parametrize("slug", ["Has Spaces", "UPPER", "-lead", "trail-", "a--b", "émigré"])
 async def test_malformed_slug_is_422_not_rewritten(client, session, writer, slug):
-    before = await counts(session)
+    before = await row_counts(session)
     assert_invalid(await post_article(client, writer, article_data(slug=slug)), ["body", "slug"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://x", "/relative/path", "javascript:alert(1)"])
 async def test_invalid_canonical_url_is_422(client, session, writer, url):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await post_article(client, writer, article_data(canonical_url=url))
     assert_invalid(response, ["body", "canonical_url"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_invalid_language_is_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await post_article(client, writer, article_data(language="english!"))
     assert_invalid(response, ["body", "language"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize(
@@ -251,10 +221,10 @@ async def test_invalid_language_is_422(client, session, writer):
     ids=["claim-kind", "verification", "role", "source-kind"],
 )
 async def test_unknown_enum_values_are_422(client, session, writer, change, loc):
-    before = await counts(session)
+    before = await row_counts(session)
     body = assert_invalid(await post_article(client, writer, mutated(change)), loc)
     assert "enum" in [e["type"] for e in body["errors"]]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize(
@@ -280,10 +250,10 @@ async def test_unknown_enum_values_are_422(client, session, writer, change, loc)
     ids=["top-level", "claim", "attribution", "source", "source-reference", "author", "anchor"],
 )
 async def test_unknown_fields_are_422(client, session, writer, change, loc):
-    before = await counts(session)
+    before = await row_counts(session)
     body = assert_invalid(await post_article(client, writer, mutated(change)), loc)
     assert "extra_forbidden" in [e["type"] for e in body["errors"]]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 # --- claims that do not fit the article ----------------------------------------------------
@@ -291,7 +261,7 @@ async def test_unknown_fields_are_422(client, session, writer, change, loc):
 
 async def test_anchor_not_in_body_leaves_nothing_behind(client, session, writer):
     await make_article(session, headline="An older story", slug="older")
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     # Claim 0's own new source is resolved before its anchor fails; it must not survive.
     data["claims"][0]["attributions"][0]["source"] = {"name": "Port Union", "kind": "organization"}
@@ -300,20 +270,20 @@ async def test_anchor_not_in_body_leaves_nothing_behind(client, session, writer)
         await post_article(client, writer, data), ["body", "claims", 0, "anchor", "exact"]
     )
     assert "anchor" in body["detail"].lower()
-    assert await counts(session) == before
+    assert await row_counts(session) == before
     names = set(await session.scalars(select(Source.name)))
     assert names == {"Harbour Authority", "Mara Lind"}
 
 
 async def test_anchor_not_in_body_after_a_valid_claim_leaves_no_source(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     assert before["Source"] == 0
     data = article_data()
     # The valid claim 0 (with a new source) comes first; claim 1's anchor is wrong.
     data["claims"][1]["anchor"] = {"exact": "We will keep it open"}
     response = await post_article(client, writer, data)
     assert_invalid(response, ["body", "claims", 1, "anchor", "exact"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
     assert list(await session.scalars(select(Source.name))) == []
     listed = await client.get("/v1/sources", headers=writer)
     assert listed.status_code == 200
@@ -321,22 +291,22 @@ async def test_anchor_not_in_body_after_a_valid_claim_leaves_no_source(client, s
 
 
 async def test_anchor_positions_that_do_not_select_exact_are_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     exact = "the north pier will close for repairs"
     data = article_data()
     data["claims"][0]["anchor"] = {"exact": exact, "start": 0, "end": len(exact)}
     assert_invalid(
         await post_article(client, writer, data), ["body", "claims", 0, "anchor", "start"]
     )
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_anchor_end_minus_start_not_the_length_of_exact_is_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     data["claims"][0]["anchor"] = {"exact": "the north pier", "start": 4, "end": 5}
     assert_invalid(await post_article(client, writer, data), ["body", "claims", 0, "anchor"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_anchor_with_correct_positions_is_accepted(client, writer):
@@ -351,41 +321,41 @@ async def test_anchor_with_correct_positions_is_accepted(client, writer):
 
 
 async def test_unknown_source_id_is_422_and_stores_nothing(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     # The first claim (with a new source) is fine; the second points at no source.
     data["claims"][1]["attributions"][0]["source"] = {"id": MISSING_ID}
     response = await post_article(client, writer, data)
     body = assert_invalid(response, ["body", "claims", 1, "attributions", 0, "source", "id"])
     assert MISSING_ID in body["detail"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_malformed_source_id_is_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     data["claims"][0]["attributions"][0]["source"] = {"id": "harbour-authority"}
     response = await post_article(client, writer, data)
     assert_invalid(response, ["body", "claims", 0, "attributions", 0, "source", "reference", "id"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_quote_kind_without_quote_is_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     del data["claims"][1]["quote"]
     body = assert_invalid(await post_article(client, writer, data), ["body", "claims", 1])
     assert "quote" in body["detail"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_quote_on_a_statement_is_422(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     data["claims"][0]["quote"] = "the north pier will close for repairs"
     body = assert_invalid(await post_article(client, writer, data), ["body", "claims", 0])
     assert "quote" in body["detail"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize(
@@ -404,11 +374,11 @@ async def test_quote_on_a_statement_is_422(client, session, writer):
     ids=["worst-above-best", "worst-equals-best", "value-outside-scale"],
 )
 async def test_review_with_an_impossible_scale_is_422(client, session, writer, review):
-    before = await counts(session)
+    before = await row_counts(session)
     data = article_data()
     data["claims"][0]["review"] = review
     assert_invalid(await post_article(client, writer, data), ["body", "claims", 0, "review"])
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 # --- conflicts -----------------------------------------------------------------------------
@@ -416,19 +386,19 @@ async def test_review_with_an_impossible_scale_is_422(client, session, writer, r
 
 async def test_duplicate_slug_is_409_and_stores_nothing(client, session, writer):
     await make_article(session, slug="north-pier")
-    before = await counts(session)
+    before = await row_counts(session)
     response = await post_article(client, writer, article_data(slug="north-pier"))
     body = assert_problem(response, 409)
     assert "north-pier" in body["detail"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_slug_of_a_deleted_article_stays_taken(client, session, writer, publisher):
     article = await make_article(session, slug="north-pier")
     assert (await client.delete(f"/v1/articles/{article.id}", headers=publisher)).status_code == 204
-    before = await counts(session)
+    before = await row_counts(session)
     assert_problem(await post_article(client, writer, article_data(slug="north-pier")), 409)
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 # --- edits: PUT / PATCH of an article ------------------------------------------------------
@@ -436,41 +406,41 @@ async def test_slug_of_a_deleted_article_stays_taken(client, session, writer, pu
 
 async def test_invalid_put_changes_nothing(client, session, writer):
     article = await make_article(session, published=False)
-    before_article = await snapshot(client, writer, article.id)
-    before = await counts(session)
+    before_article = await fetch_article(client, article.id, writer)
+    before = await row_counts(session)
     data = article_data(headline="h" * 301, body="A different body.")
     response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
     assert_invalid(response, ["body", "headline"])
-    assert await snapshot(client, writer, article.id) == before_article
-    assert await counts(session) == before
+    assert await fetch_article(client, article.id, writer) == before_article
+    assert await row_counts(session) == before
 
 
 async def test_put_with_an_unfound_anchor_leaves_article_claims_and_sources(
     client, session, writer
 ):
     article = await make_article(session, published=False)
-    before_article = await snapshot(client, writer, article.id)
-    before = await counts(session)
+    before_article = await fetch_article(client, article.id, writer)
+    before = await row_counts(session)
     data = article_data(headline="Replaced headline", body="Only this text now.")
     data["claims"][0]["attributions"][0]["source"] = {"name": "Port Union", "kind": "organization"}
     data["claims"][0]["anchor"] = {"exact": "Only this text"}
     data["claims"][1]["anchor"] = {"exact": "not in the new body"}
     response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
     assert_invalid(response, ["body", "claims", 1, "anchor", "exact"])
-    after_article = await snapshot(client, writer, article.id)
+    after_article = await fetch_article(client, article.id, writer)
     assert after_article == before_article
     assert after_article["version"] == before_article["version"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
     assert "Port Union" not in set(await session.scalars(select(Source.name)))
 
 
 async def test_put_with_an_unknown_field_is_422(client, session, writer):
     article = await make_article(session, published=False)
-    before_article = await snapshot(client, writer, article.id)
+    before_article = await fetch_article(client, article.id, writer)
     data = article_data(status="published")
     response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
     assert_invalid(response, ["body", "status"])
-    assert await snapshot(client, writer, article.id) == before_article
+    assert await fetch_article(client, article.id, writer) == before_article
 
 
 @pytest.mark.parametrize(
@@ -504,39 +474,39 @@ async def test_put_with_an_unknown_field_is_422(client, session, writer):
 )
 async def test_invalid_patch_changes_nothing(client, session, writer, patch, loc):
     article = await make_article(session, published=False)
-    before_article = await snapshot(client, writer, article.id)
+    before_article = await fetch_article(client, article.id, writer)
     response = await client.patch(
         f"/v1/articles/{article.id}",
         json=patch,
         headers={**writer, "Content-Type": "application/merge-patch+json"},
     )
     assert_invalid(response, loc)
-    assert await snapshot(client, writer, article.id) == before_article
+    assert await fetch_article(client, article.id, writer) == before_article
 
 
 async def test_patch_to_a_taken_slug_is_409_and_changes_nothing(client, session, writer):
     await make_article(session, headline="First", slug="first")
     article = await make_article(session, headline="Second", slug="second", published=False)
-    before_article = await snapshot(client, writer, article.id)
+    before_article = await fetch_article(client, article.id, writer)
     response = await client.patch(
         f"/v1/articles/{article.id}", json={"slug": "first"}, headers=writer
     )
     body = assert_problem(response, 409)
     assert "first" in body["detail"]
-    assert await snapshot(client, writer, article.id) == before_article
+    assert await fetch_article(client, article.id, writer) == before_article
 
 
 async def test_put_to_a_taken_slug_is_409_and_changes_nothing(client, session, writer):
     await make_article(session, headline="First", slug="first")
     article = await make_article(session, headline="Second", slug="second", published=False)
-    before_article = await snapshot(client, writer, article.id)
-    before = await counts(session)
+    before_article = await fetch_article(client, article.id, writer)
+    before = await row_counts(session)
     data = article_data(slug="first", headline="Renamed")
     data["claims"][0]["attributions"][0]["source"] = {"name": "Port Union", "kind": "organization"}
     response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
     assert_problem(response, 409)
-    assert await snapshot(client, writer, article.id) == before_article
-    assert await counts(session) == before
+    assert await fetch_article(client, article.id, writer) == before_article
+    assert await row_counts(session) == before
 
 
 # --- edits: claims -------------------------------------------------------------------------
@@ -583,22 +553,22 @@ def new_claim(**changes: Any) -> dict[str, Any]:
 )
 async def test_invalid_new_claim_changes_nothing(client, session, writer, claim, loc):
     article = await make_article(session, published=False)
-    before_article = await snapshot(client, writer, article.id)
-    before = await counts(session)
+    before_article = await fetch_article(client, article.id, writer)
+    before = await row_counts(session)
     response = await client.post(f"/v1/articles/{article.id}/claims", json=claim, headers=writer)
     assert_invalid(response, loc)
-    assert await snapshot(client, writer, article.id) == before_article
-    assert await counts(session) == before
+    assert await fetch_article(client, article.id, writer) == before_article
+    assert await row_counts(session) == before
     assert "Ferry Operators" not in set(await session.scalars(select(Source.name)))
 
 
 async def test_new_claim_on_an_unknown_article_is_404(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await client.post(
         f"/v1/articles/{uuid.uuid4()}/claims", json=NEW_CLAIM, headers=writer
     )
     assert_problem(response, 404)
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize(
@@ -637,8 +607,8 @@ async def test_new_claim_on_an_unknown_article_is_404(client, session, writer):
 )
 async def test_invalid_claim_patch_changes_nothing(client, session, writer, patch, loc):
     article = await make_article(session, published=False)
-    before_article = await snapshot(client, writer, article.id)
-    before = await counts(session)
+    before_article = await fetch_article(client, article.id, writer)
+    before = await row_counts(session)
     claim_id = before_article["claims"][0]["id"]
     assert before_article["claims"][0]["kind"] == "statement"
     response = await client.patch(
@@ -647,8 +617,8 @@ async def test_invalid_claim_patch_changes_nothing(client, session, writer, patc
         headers={**writer, "Content-Type": "application/merge-patch+json"},
     )
     assert_invalid(response, loc)
-    assert await snapshot(client, writer, article.id) == before_article
-    assert await counts(session) == before
+    assert await fetch_article(client, article.id, writer) == before_article
+    assert await row_counts(session) == before
     assert "Port Union" not in set(await session.scalars(select(Source.name)))
 
 
@@ -744,7 +714,7 @@ async def test_html_in_text_fields_is_stored_as_given_and_rendered_inert(client,
     # The raw markup is shown as text, escaped, not dropped.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in created["body_html"]
 
-    fetched = await snapshot(client, writer, created["id"])
+    fetched = await fetch_article(client, created["id"], writer)
     assert_stored_as_given(fetched, given)
     assert fetched["body_html"] == created["body_html"]
     # The claim anchored on the hostile text is wrapped in its span, still escaped inside.

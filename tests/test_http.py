@@ -4,45 +4,20 @@ operational endpoints."""
 
 import gzip
 import json
-from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.models import Article
-from app.claims.models import Claim
 from app.ops.service import head
-from app.sources.models import Source
 from tests.factories import BODY, article_data, make_article
+from tests.helpers import PROBLEM, assert_problem, row_counts
 
 pytestmark = pytest.mark.anyio
 
-PROBLEM = "application/problem+json"
 BASE_URL = "https://api.newsdesk.test"
 FRONT = "https://front.newsdesk.test"
 ONE_MIB = 1024 * 1024
-
-
-async def counts(session: AsyncSession) -> dict[str, int]:
-    return {
-        model.__name__: await session.scalar(select(func.count()).select_from(model))
-        for model in (Article, Claim, Source)
-    }
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].split(";")[0].strip() == PROBLEM
-    body = response.json()
-    for member in ("type", "title", "status", "detail"):
-        assert member in body, body
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert "Traceback" not in response.text
-    assert "<html" not in response.text.lower()
-    return body
 
 
 # --- errors from the framework itself ------------------------------------------------------
@@ -85,7 +60,7 @@ async def test_unknown_article_is_404_with_an_app_problem_type(client):
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None]
 )
 async def test_post_with_a_non_json_media_type_is_415(client, session, writer, content_type):
-    before = await counts(session)
+    before = await row_counts(session)
     headers = dict(writer)
     if content_type:
         headers["Content-Type"] = content_type
@@ -94,7 +69,7 @@ async def test_post_with_a_non_json_media_type_is_415(client, session, writer, c
     )
     body = assert_problem(response, 415)
     assert body["type"].startswith(BASE_URL + "/")
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_patch_with_text_plain_is_415_and_merge_patch_json_is_accepted(
@@ -130,7 +105,7 @@ def oversized_article() -> bytes:
 
 
 async def test_body_over_1_mib_with_content_length_is_413(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await client.post(
         "/v1/articles",
         content=oversized_article(),
@@ -139,11 +114,11 @@ async def test_body_over_1_mib_with_content_length_is_413(client, session, write
     assert response.request.headers["content-length"] == str(ONE_MIB + 1)
     body = assert_problem(response, 413)
     assert body["detail"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_chunked_body_over_1_mib_is_413(client, session, writer):
-    before = await counts(session)
+    before = await row_counts(session)
     raw = oversized_article()
 
     async def chunks():
@@ -157,7 +132,7 @@ async def test_chunked_body_over_1_mib_is_413(client, session, writer):
     assert response.request.headers["transfer-encoding"] == "chunked"
     body = assert_problem(response, 413)
     assert body["detail"]
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_body_of_exactly_1_mib_is_not_refused_for_size(client, session, writer):
@@ -177,12 +152,12 @@ async def test_body_of_exactly_1_mib_is_not_refused_for_size(client, session, wr
 
 
 async def test_post_without_a_key_is_401_with_www_authenticate(client, session):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await client.post("/v1/articles", json=article_data())
     body = assert_problem(response, 401)
     assert response.headers["www-authenticate"].lower().startswith("bearer")
     assert body["type"].startswith(BASE_URL + "/")
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 @pytest.mark.parametrize(
@@ -212,20 +187,20 @@ async def test_unknown_key_is_401_even_on_public_reads(client, session):
 async def test_auth_is_checked_before_the_body_is_parsed(client, session, reader, who, status):
     """A caller who may not write learns that, whatever the body holds (even malformed JSON),
     rather than a validation report about input nobody would accept from them."""
-    before = await counts(session)
+    before = await row_counts(session)
     headers = {"Content-Type": "application/json", **(reader if who == "reader" else {})}
     for raw in (b"{not json", b"{}"):
         response = await client.post("/v1/articles", content=raw, headers=headers)
         assert_problem(response, status)
-    assert await counts(session) == before
+    assert await row_counts(session) == before
 
 
 async def test_reader_key_cannot_post_403(client, session, reader):
-    before = await counts(session)
+    before = await row_counts(session)
     response = await client.post("/v1/articles", json=article_data(), headers=reader)
     body = assert_problem(response, 403)
     assert body["type"].startswith(BASE_URL + "/")
-    assert await counts(session) == before
+    assert await row_counts(session) == before
     # The same key may read.
     assert (await client.get("/v1/articles", headers=reader)).status_code == 200
 

@@ -4,21 +4,18 @@ per key, scoped to the API key, pruned after the retention time."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.articles.models import Article, ArticleRevision
 from app.idempotency.models import IdempotencyRecord
 from tests.factories import article_data, make_article
+from tests.helpers import count_rows
 
 pytestmark = pytest.mark.anyio
 
 
 def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
     return {**headers, "Idempotency-Key": f'"{key}"'}
-
-
-async def count(session, model) -> int:  # type: ignore[no-untyped-def]
-    return await session.scalar(select(func.count()).select_from(model)) or 0
 
 
 async def test_a_retry_replays_the_first_response_without_writing_again(client, session, writer):
@@ -33,8 +30,8 @@ async def test_a_retry_replays_the_first_response_without_writing_again(client, 
     for header in ("content-type", "location", "etag"):
         assert again.headers[header] == first.headers[header]
     assert again.headers["idempotent-replayed"] == "true"
-    assert await count(session, Article) == 1
-    assert await count(session, ArticleRevision) == 1
+    assert await count_rows(session, Article) == 1
+    assert await count_rows(session, ArticleRevision) == 1
 
 
 async def test_the_same_key_with_another_body_is_422_and_writes_nothing(client, session, writer):
@@ -45,7 +42,7 @@ async def test_the_same_key_with_another_body_is_422_and_writes_nothing(client, 
     assert other.status_code == 422
     assert other.headers["content-type"] == "application/problem+json"
     assert other.json()["type"].endswith("/problems/idempotency-key-reused")
-    assert await count(session, Article) == 1
+    assert await count_rows(session, Article) == 1
 
 
 async def test_a_bare_token_key_is_accepted_like_a_quoted_one(client, session, writer):
@@ -56,7 +53,7 @@ async def test_a_bare_token_key_is_accepted_like_a_quoted_one(client, session, w
     again = await client.post("/v1/articles", json=body, headers=keyed(writer, "abc"))
     assert first.status_code == again.status_code == 201
     assert again.headers["idempotent-replayed"] == "true"
-    assert await count(session, Article) == 1
+    assert await count_rows(session, Article) == 1
 
 
 @pytest.mark.parametrize("key", ['""', "x" * 256, "tab\there"])
@@ -66,7 +63,7 @@ async def test_a_malformed_key_is_400(client, session, writer, key):
     )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.json()["detail"]
-    assert await count(session, Article) == 0
+    assert await count_rows(session, Article) == 0
 
 
 async def test_keys_are_scoped_to_the_api_key_that_sent_them(client, session, writer, publisher):
@@ -88,7 +85,7 @@ async def test_keys_are_scoped_to_the_api_key_that_sent_them(client, session, wr
     )
     assert created.status_code == 201
     assert "idempotent-replayed" not in created.headers
-    assert await count(session, Article) == 2
+    assert await count_rows(session, Article) == 2
 
 
 async def _admin(client, session) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -2,10 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.claims.schemas import ClaimRead, ClaimWrite
-from app.fields import Slug, WebUrl, text
+from app.fields import Slug, UTCTime, WebUrl, text
 from app.sources.schemas import SourceSummary
 
 from .models import ArticleStatus
@@ -212,7 +212,7 @@ class BulkReport(BaseModel):
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    published_at: AwareDatetime | None = Field(
+    published_at: UTCTime | None = Field(
         default=None,
         description="When the article becomes public; in the future it is scheduled. "
         "Defaults to now.",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -74,12 +74,16 @@ async def get(
     article = await session.scalar(query.options(*(FULL_LOAD if claims_too else METADATA_LOAD)))
     if article is None:
         raise ArticleNotFound(reference)
-    was_public = article.first_published_at is not None
-    if article.deleted_at is not None and (sees_drafts or was_public):
+    if article.deleted_at is not None and (sees_drafts or went_live(article, article.deleted_at)):
         raise ArticleGone(reference)
     if not sees_drafts and not is_public(article):
         raise ArticleNotFound(reference)
     return article
+
+
+def went_live(article: Article, by: datetime) -> bool:
+    """Whether readers could see the article at some point before `by`."""
+    return article.first_published_at is not None and article.first_published_at <= by
 
 
 def is_public(article: Article, now: datetime | None = None) -> bool:
@@ -102,6 +106,10 @@ def slugify(headline: str) -> str:
 
 async def _free_slug(session: AsyncSession, headline: str) -> str:
     base = slugify(headline)
+    if session.bind.dialect.name == "postgresql":
+        # Writers deriving a slug from the same headline take turns until commit, so two
+        # of them never pick the same free one.
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base))))
     taken = set(
         await session.scalars(
             select(Article.slug).where(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict
 
 from .models import Article, ArticleStatus, Correction
-from .service import Change, save
+from .service import Change, save, went_live
 
 
 class WorkflowConflict(Conflict):
@@ -27,10 +27,12 @@ async def publish(
         raise WorkflowConflict(
             "The article is already published; give published_at to move its publication time."
         )
-    at = at or datetime.now(UTC)
+    now = datetime.now(UTC)
+    at = at or now
     article.status = ArticleStatus.published
     article.published_at = at
-    if article.first_published_at is None:
+    if not went_live(article, now):
+        # Until it has really gone live, the first publication is the one now planned.
         article.first_published_at = at
     return await save(session, article, actor, Change.published)
 
@@ -42,6 +44,8 @@ async def unpublish(session: AsyncSession, article: Article, actor: str) -> Arti
             f"Only published articles can be unpublished; this one is {article.status.value}."
         )
     article.status = ArticleStatus.draft
+    if not went_live(article, datetime.now(UTC)):
+        article.first_published_at = None  # a schedule called off: it never went live
     return await save(session, article, actor, Change.unpublished)
 
 
@@ -62,9 +66,9 @@ async def retract(session: AsyncSession, article: Article, text: str, actor: str
 
 async def correct(session: AsyncSession, article: Article, text: str, actor: str) -> Article:
     """Append a public correction note."""
-    if article.first_published_at is None:
+    if not went_live(article, datetime.now(UTC)):
         raise WorkflowConflict(
-            "Corrections are public notes on published articles; edit a draft instead."
+            "Corrections are public notes on articles readers have seen; edit this one instead."
         )
     article.correction_rows.append(Correction(text=text, created_at=datetime.now(UTC)))
     return await save(session, article, actor, Change.corrected)

@@ -3,7 +3,6 @@ from datetime import datetime
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -13,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.fields import WebUrl, text
+from app.fields import UTCTime, WebUrl, text
 from app.sources.schemas import SourceCreate, SourceReference, SourceSummary
 
 from .models import AnchorStatus, AttributionRole, ClaimKind, Verification
@@ -63,7 +62,7 @@ class Review(BaseModel):
     best_rating: float | None = None
     worst_rating: float | None = None
     reviewed_by: Annotated[str, text(200, 1)]
-    reviewed_at: AwareDatetime | None = None
+    reviewed_at: UTCTime | None = None
     url: WebUrl | None = None
 
     @model_validator(mode="after")

@@ -4,7 +4,6 @@ fields), merge-patch and replace, delete, and the HTTP caching and concurrency r
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +14,14 @@ from app.articles.rendering import plain_text
 from app.claims.models import Claim
 from app.sources.models import Source
 from tests.factories import BODY, article_data, make_article
+from tests.helpers import (
+    assert_problem,
+    count_rows,
+    create_article,
+    error_locs,
+    fetch_article,
+    walk_pages,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -42,38 +49,7 @@ ARTICLE_FIELDS = {
     "sourcing",
     "claims",
 }
-PROBLEM = "application/problem+json"
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
-
-
-async def create(client: httpx.AsyncClient, writer: dict[str, str], **overrides: Any) -> dict:
-    response = await client.post("/v1/articles", json=article_data(**overrides), headers=writer)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def fetch(client: httpx.AsyncClient, reference: str, headers: dict | None = None) -> dict:
-    response = await client.get(f"/v1/articles/{reference}", headers=headers or {})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["type"]
-    return problem
-
-
-def error_locs(problem: dict) -> list[list]:
-    return [error["loc"] for error in problem["errors"]]
-
-
-async def article_count(session) -> int:
-    return await session.scalar(select(func.count()).select_from(Article))
 
 
 def ids(response: httpx.Response) -> list[str]:
@@ -164,13 +140,13 @@ async def test_create_needs_the_write_scope_and_stores_nothing(client, session, 
 
     assert_problem(anonymous, 401)
     assert_problem(with_reader, 403)
-    assert await article_count(session) == 0
+    assert await count_rows(session, Article) == 0
 
 
 async def test_slug_is_derived_from_the_headline_and_made_unique(client, writer):
-    first = await create(client, writer, headline="Storm closes the Ferry Route!")
-    second = await create(client, writer, headline="Storm closes the ferry route")
-    third = await create(client, writer, headline="Storm closes the ferry route")
+    first = await create_article(client, writer, headline="Storm closes the Ferry Route!")
+    second = await create_article(client, writer, headline="Storm closes the ferry route")
+    third = await create_article(client, writer, headline="Storm closes the ferry route")
 
     assert first["slug"] == "storm-closes-the-ferry-route"
     assert second["slug"] == "storm-closes-the-ferry-route-2"
@@ -178,25 +154,27 @@ async def test_slug_is_derived_from_the_headline_and_made_unique(client, writer)
 
 
 async def test_a_given_slug_that_is_taken_is_409_and_nothing_is_stored(client, session, writer):
-    await create(client, writer, slug="pier-news")
+    await create_article(client, writer, slug="pier-news")
 
     response = await client.post(
         "/v1/articles", json=article_data(slug="pier-news", headline="Other"), headers=writer
     )
 
     assert "pier-news" in assert_problem(response, 409)["detail"]
-    assert await article_count(session) == 1
+    assert await count_rows(session, Article) == 1
 
 
 async def test_tags_are_lower_cased_and_de_duplicated(client, writer):
-    article = await create(client, writer, tags=["Harbour", "harbour", "TRANSPORT", "Harbour"])
+    article = await create_article(
+        client, writer, tags=["Harbour", "harbour", "TRANSPORT", "Harbour"]
+    )
 
     assert article["tags"] == ["harbour", "transport"]
-    assert (await fetch(client, article["id"], writer))["tags"] == ["harbour", "transport"]
+    assert (await fetch_article(client, article["id"], writer))["tags"] == ["harbour", "transport"]
 
 
 async def test_body_html_wraps_each_anchored_claim_in_a_span(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
     statement, quote = article["claims"]
 
     html = article["body_html"]
@@ -209,7 +187,7 @@ async def test_body_html_wraps_each_anchored_claim_in_a_span(client, writer):
 
 
 async def test_the_server_fills_in_the_anchor_selectors(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
     anchor = article["claims"][0]["anchor"]
     text = plain_text(BODY)
 
@@ -222,7 +200,7 @@ async def test_the_server_fills_in_the_anchor_selectors(client, writer):
 
 
 async def test_a_quote_claim_without_an_anchor_is_anchored_on_its_quote(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
     quote = article["claims"][1]
     text = plain_text(BODY)
 
@@ -232,7 +210,7 @@ async def test_a_quote_claim_without_an_anchor_is_anchored_on_its_quote(client, 
 
 
 async def test_sources_are_shared_across_articles_by_normalised_name(client, session, writer):
-    first = await create(client, writer)
+    first = await create_article(client, writer)
     data = article_data(headline="Second pier story")
     data["claims"][0]["attributions"][0]["source"]["name"] = "  harbour   AUTHORITY "
     response = await client.post("/v1/articles", json=data, headers=writer)
@@ -276,7 +254,7 @@ async def test_unpublished_articles_are_404_without_write_scope(
     for reference in (str(article.id), article.slug):
         assert_problem(await client.get(f"/v1/articles/{reference}"), 404)
         assert_problem(await client.get(f"/v1/articles/{reference}", headers=reader), 404)
-        seen = await fetch(client, reference, writer)
+        seen = await fetch_article(client, reference, writer)
         assert seen["id"] == str(article.id)
         assert seen["status"] == ("published" if scheduled else "draft")
 
@@ -292,7 +270,7 @@ async def test_delete_needs_the_publish_scope(client, session, writer):
 
     assert_problem(await client.delete(f"/v1/articles/{article.id}"), 401)
     assert_problem(await client.delete(f"/v1/articles/{article.id}", headers=writer), 403)
-    assert (await fetch(client, str(article.id)))["version"] == article.version
+    assert (await fetch_article(client, str(article.id)))["version"] == article.version
 
 
 async def test_a_deleted_published_article_is_gone_and_keeps_its_slug(
@@ -310,7 +288,7 @@ async def test_a_deleted_published_article_is_gone_and_keeps_its_slug(
             assert_problem(response, 410)
     retry = await client.post("/v1/articles", json=article_data(slug=article.slug), headers=writer)
     assert_problem(retry, 409)
-    assert await article_count(session) == 1
+    assert await count_rows(session, Article) == 1
 
 
 async def test_a_deleted_draft_stays_404_for_anonymous_callers(client, session, writer, publisher):
@@ -377,8 +355,10 @@ async def test_list_filters_by_source_id(client, session):
     data = article_data(headline="Cites someone else")
     data["claims"][0]["attributions"][0]["source"]["name"] = "Ferry Union"
     other = await make_article(session, headline="Cites someone else", claims=data["claims"])
-    authority = (await fetch(client, str(cited.id)))["claims"][0]["attributions"][0]["source"]
-    lind = (await fetch(client, str(other.id)))["claims"][1]["attributions"][0]["source"]
+    authority = (await fetch_article(client, str(cited.id)))["claims"][0]["attributions"][0][
+        "source"
+    ]
+    lind = (await fetch_article(client, str(other.id)))["claims"][1]["attributions"][0]["source"]
 
     only_cited = await client.get("/v1/articles", params={"source": authority["id"]})
     both = await client.get("/v1/articles", params={"source": lind["id"]})
@@ -478,23 +458,8 @@ async def test_keyset_pagination_walks_every_page(client, session, sort):
     expected = ids(await client.get("/v1/articles", params={"sort": sort, "limit": 100}))
     assert sorted(expected) == sorted(str(a.id) for a in made)
 
-    seen: list[str] = []
-    pages = 0
-    url = f"/v1/articles?sort={sort}&limit=2"
-    while True:
-        response = await client.get(url)
-        pages += 1
-        page = response.json()
-        seen.extend(ids(response))
-        if page["next_cursor"] is None:
-            assert "link" not in response.headers
-            break
-        assert len(page["data"]) == 2
-        match = re.fullmatch(r'<([^>]+)>; rel="next"', response.headers["link"])
-        assert match
-        assert f"cursor={page['next_cursor']}" in match.group(1)
-        assert "limit=2" in match.group(1)
-        url = match.group(1)
+    articles, pages = await walk_pages(client, f"/v1/articles?sort={sort}&limit=2")
+    seen = [a["id"] for a in articles]
 
     assert pages == 3
     assert seen == expected
@@ -714,7 +679,7 @@ async def test_include_sources_adds_the_distinct_sources(client, session):
     assert len({s["id"] for s in item["sources"]}) == 2
     assert sorted(s["name"] for s in single.json()["sources"]) == names
     assert len(single.json()["claims"]) == 3
-    assert "sources" not in (await fetch(client, str(article.id)))
+    assert "sources" not in (await fetch_article(client, str(article.id)))
 
 
 async def test_an_unknown_include_is_422(client, session):
@@ -731,7 +696,7 @@ async def test_an_unknown_include_is_422(client, session):
 
 
 async def test_patch_changes_only_the_given_fields(client, writer):
-    before = await create(client, writer)
+    before = await create_article(client, writer)
 
     response = await client.patch(
         f"/v1/articles/{before['id']}", json={"headline": "Pier closure delayed"}, headers=writer
@@ -745,11 +710,11 @@ async def test_patch_changes_only_the_given_fields(client, writer):
     assert after["created_at"] == before["created_at"]
     unchanged = ARTICLE_FIELDS - {"headline", "version", "updated_at"}
     assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
-    assert await fetch(client, before["id"], writer) == after
+    assert await fetch_article(client, before["id"], writer) == after
 
 
 async def test_patch_accepts_merge_patch_json(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.patch(
         f"/v1/articles/{article['id']}",
@@ -763,7 +728,7 @@ async def test_patch_accepts_merge_patch_json(client, writer):
 
 
 async def test_patch_with_a_non_json_media_type_is_415(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.patch(
         f"/v1/articles/{article['id']}",
@@ -772,11 +737,11 @@ async def test_patch_with_a_non_json_media_type_is_415(client, writer):
     )
 
     assert_problem(response, 415)
-    assert (await fetch(client, article["id"], writer))["version"] == 1
+    assert (await fetch_article(client, article["id"], writer))["version"] == 1
 
 
 async def test_patch_null_clears_deck_and_section(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.patch(
         f"/v1/articles/{article['id']}", json={"deck": None, "section": None}, headers=writer
@@ -789,18 +754,18 @@ async def test_patch_null_clears_deck_and_section(client, writer):
 
 
 async def test_patch_headline_null_is_422_and_changes_nothing(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.patch(
         f"/v1/articles/{article['id']}", json={"headline": None, "deck": "x"}, headers=writer
     )
 
     assert ["body", "headline"] in error_locs(assert_problem(response, 422))
-    assert await fetch(client, article["id"], writer) == article
+    assert await fetch_article(client, article["id"], writer) == article
 
 
 async def test_patch_replaces_the_tags(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.patch(
         f"/v1/articles/{article['id']}",
@@ -812,7 +777,9 @@ async def test_patch_replaces_the_tags(client, writer):
 
 
 async def test_patch_merges_syndication_partially(client, writer):
-    article = await create(client, writer, syndication={"allowed": True, "usage_terms": "Credit"})
+    article = await create_article(
+        client, writer, syndication={"allowed": True, "usage_terms": "Credit"}
+    )
 
     response = await client.patch(
         f"/v1/articles/{article['id']}", json={"syndication": {"allowed": False}}, headers=writer
@@ -823,7 +790,7 @@ async def test_patch_merges_syndication_partially(client, writer):
 
 
 async def test_patch_body_reanchors_claims_that_are_still_there(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
     old_anchor = article["claims"][0]["anchor"]
     body = "Update: the ferry timetable changes next week.\n\n" + BODY
 
@@ -844,7 +811,7 @@ async def test_patch_body_reanchors_claims_that_are_still_there(client, writer):
 
 
 async def test_patch_body_orphans_a_claim_whose_text_is_gone(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
     body = BODY.split("\n\n")
     new_body = f"{body[0]}\n\n{body[2]}"
 
@@ -863,11 +830,13 @@ async def test_patch_body_orphans_a_claim_whose_text_is_gone(client, writer):
     assert quote["anchor"]["end"] is None
     assert f'data-claim-id="{quote["id"]}"' not in patched["body_html"]
     assert patched["sourcing"]["claims"] == 2
-    assert (await fetch(client, article["id"], writer))["claims"][1]["anchor_status"] == "orphaned"
+    assert (await fetch_article(client, article["id"], writer))["claims"][1][
+        "anchor_status"
+    ] == "orphaned"
 
 
 async def test_patch_claims_replaces_the_claims(client, session, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
     new_claims = [{"statement": "Ferries run late.", "kind": "report", "attributions": []}]
 
     response = await client.patch(
@@ -885,15 +854,15 @@ async def test_patch_claims_replaces_the_claims(client, session, writer):
 
 
 async def test_patch_to_a_taken_slug_is_409_and_changes_nothing(client, writer):
-    await create(client, writer, slug="taken")
-    article = await create(client, writer, slug="mine")
+    await create_article(client, writer, slug="taken")
+    article = await create_article(client, writer, slug="mine")
 
     response = await client.patch(
         f"/v1/articles/{article['id']}", json={"slug": "taken", "deck": "x"}, headers=writer
     )
 
     assert_problem(response, 409)
-    assert await fetch(client, article["id"], writer) == article
+    assert await fetch_article(client, article["id"], writer) == article
     assert_problem(await client.get("/v1/articles/mine-2", headers=writer), 404)
 
 
@@ -906,7 +875,7 @@ async def test_patch_an_unknown_article_is_404(client, writer):
 
 
 async def test_put_replaces_the_article_and_resets_omitted_fields(client, writer):
-    article = await create(client, writer, language="fr", canonical_url="https://x.test/a")
+    article = await create_article(client, writer, language="fr", canonical_url="https://x.test/a")
     replacement = {
         "headline": "Pier reopens",
         "body": "The pier reopened on Friday.",
@@ -934,18 +903,18 @@ async def test_put_replaces_the_article_and_resets_omitted_fields(client, writer
     assert claim["statement"] == "The pier reopened."
     assert claim["anchor"]["start"] == 0
     assert claim["anchor"]["end"] == len("The pier reopened")
-    assert await fetch(client, article["id"], writer) == replaced
+    assert await fetch_article(client, article["id"], writer) == replaced
 
 
 async def test_put_with_an_invalid_body_is_422_and_changes_nothing(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.put(
         f"/v1/articles/{article['id']}", json={"body": "No headline here."}, headers=writer
     )
 
     assert ["body", "headline"] in error_locs(assert_problem(response, 422))
-    assert await fetch(client, article["id"], writer) == article
+    assert await fetch_article(client, article["id"], writer) == article
 
 
 # --- caching and optimistic concurrency ------------------------------------------------------
@@ -965,7 +934,7 @@ async def test_published_article_is_publicly_cacheable_with_a_strong_etag(client
 
 
 async def test_draft_is_private_no_store(client, writer):
-    article = await create(client, writer)
+    article = await create_article(client, writer)
 
     response = await client.get(f"/v1/articles/{article['id']}", headers=writer)
 
@@ -1053,7 +1022,7 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(
     stale = (await client.get(f"/v1/articles/{article.id}", headers=writer)).headers["etag"]
     edit = await client.patch(f"/v1/articles/{article.id}", json={"deck": "v2"}, headers=writer)
     assert edit.status_code == 200
-    current = await fetch(client, str(article.id), writer)
+    current = await fetch_article(client, str(article.id), writer)
 
     headers = {**(publisher if method == "DELETE" else writer), "If-Match": stale}
     body = None if method == "DELETE" else article_data(deck="changed")
@@ -1064,8 +1033,8 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(
     )
 
     assert_problem(response, 412)
-    assert await fetch(client, str(article.id), writer) == current
-    assert await fetch(client, str(article.id)) == current
+    assert await fetch_article(client, str(article.id), writer) == current
+    assert await fetch_article(client, str(article.id)) == current
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])

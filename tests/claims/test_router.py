@@ -1,4 +1,3 @@
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -6,33 +5,18 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import workflow
 from app.claims.models import Attribution, Claim
 from app.sources.models import Source
 from tests.factories import BODY, make_article
+from tests.helpers import PROBLEM, count_rows, fetch_article, row_counts, walk_pages
 
 pytestmark = pytest.mark.anyio
-
-PROBLEM = "application/problem+json"
-LINK = re.compile(r'<([^>]+)>; rel="next"')
 
 
 def span(claim_id: Any, text: str) -> str:
     return f'<span class="claim" data-claim-id="{claim_id}">{text}</span>'
-
-
-async def rows(session: AsyncSession, model: type) -> int:
-    return await session.scalar(select(func.count()).select_from(model))
-
-
-async def article_json(
-    client: httpx.AsyncClient, article_id: Any, headers: dict[str, str]
-) -> dict[str, Any]:
-    response = await client.get(f"/v1/articles/{article_id}", headers=headers)
-    assert response.status_code == 200
-    return response.json()
 
 
 async def claim_json(
@@ -41,31 +25,6 @@ async def claim_json(
     response = await client.get(f"/v1/claims/{claim_id}", headers=headers)
     assert response.status_code == 200
     return response.json()
-
-
-async def walk(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None
-) -> tuple[list[str], int]:
-    """Follow `Link: rel="next"` from `url` to the last page; the ids seen and the page count."""
-    seen: list[str] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = await client.get(next_url, headers=headers)
-        assert response.status_code == 200
-        page = response.json()
-        seen.extend(item["id"] for item in page["data"])
-        pages += 1
-        if page["next_cursor"] is None:
-            assert "link" not in response.headers
-            next_url = None
-        else:
-            match = LINK.fullmatch(response.headers["link"])
-            assert match
-            next_url = match.group(1)
-            assert f"cursor={page['next_cursor']}" in next_url
-        assert pages <= 20
-    return seen, pages
 
 
 def new_claim(statement: str = "Ferry crossings will take longer.", **overrides: Any) -> dict:
@@ -141,7 +100,8 @@ async def test_article_claims_paginate_in_reading_order(client, session, writer)
         f"Extra claim number {n}." for n in range(3)
     ]
 
-    seen, pages = await walk(client, f"/v1/articles/{article.id}/claims?limit=2")
+    claims, pages = await walk_pages(client, f"/v1/articles/{article.id}/claims?limit=2")
+    seen = [c["id"] for c in claims]
 
     assert pages == 3
     assert seen == [c["id"] for c in everything]
@@ -185,7 +145,7 @@ async def test_article_claims_of_unknown_and_deleted_articles(client, session, p
 
 async def test_post_claim_adds_it_to_the_article(client, session, writer):
     article = await make_article(session)
-    before = await article_json(client, article.id, writer)
+    before = await fetch_article(client, article.id, writer)
 
     response = await client.post(
         f"/v1/articles/{article.id}/claims", json=new_claim(), headers=writer
@@ -205,7 +165,7 @@ async def test_post_claim_adds_it_to_the_article(client, session, writer):
     assert created["anchor_status"] == "anchored"
     assert created["attributions"][0]["source"]["name"] == "Ferry Operators Guild"
 
-    after = await article_json(client, article.id, writer)
+    after = await fetch_article(client, article.id, writer)
     assert after["version"] == before["version"] + 1
     assert span(created["id"], "add twenty minutes") in after["body_html"]
     assert span(created["id"], "add twenty minutes") not in before["body_html"]
@@ -263,7 +223,7 @@ async def test_post_unattributed_anonymous_and_quote_claims_update_sourcing(
     )
     # A quote without an explicit anchor is anchored by its verbatim words.
     assert quote.json()["anchor"]["exact"] == "twenty minutes"
-    after = await article_json(client, article.id, writer)
+    after = await fetch_article(client, article.id, writer)
     assert after["version"] == 1 + 3
     assert after["sourcing"] == {
         "claims": 5,
@@ -277,7 +237,7 @@ async def test_post_unattributed_anonymous_and_quote_claims_update_sourcing(
 
 async def test_post_claim_needs_content_write(client, session, reader):
     article = await make_article(session)
-    claims_before = await rows(session, Claim)
+    claims_before = await count_rows(session, Claim)
 
     anonymous = await client.post(f"/v1/articles/{article.id}/claims", json=new_claim())
     read_only = await client.post(
@@ -289,14 +249,14 @@ async def test_post_claim_needs_content_write(client, session, reader):
     assert anonymous.headers["www-authenticate"].startswith("Bearer")
     assert read_only.status_code == 403
     assert read_only.headers["content-type"] == PROBLEM
-    assert await rows(session, Claim) == claims_before
+    assert await count_rows(session, Claim) == claims_before
     assert (await client.get(f"/v1/articles/{article.id}")).json()["version"] == article.version
 
 
 async def test_post_claim_with_anchor_not_in_body_changes_nothing(client, session, writer):
     article = await make_article(session)
-    before = await article_json(client, article.id, writer)
-    counts = [await rows(session, model) for model in (Claim, Source, Attribution)]
+    before = await fetch_article(client, article.id, writer)
+    counts = await row_counts(session)
 
     response = await client.post(
         f"/v1/articles/{article.id}/claims",
@@ -309,8 +269,8 @@ async def test_post_claim_with_anchor_not_in_body_changes_nothing(client, sessio
     problem = response.json()
     assert problem["status"] == 422
     assert problem["errors"][0]["loc"][-2:] == ["anchor", "exact"]
-    assert [await rows(session, model) for model in (Claim, Source, Attribution)] == counts
-    after = await article_json(client, article.id, writer)
+    assert await row_counts(session) == counts
+    after = await fetch_article(client, article.id, writer)
     assert after["version"] == before["version"]
     assert after["body_html"] == before["body_html"]
     assert after["sourcing"] == before["sourcing"]
@@ -321,7 +281,7 @@ async def test_post_claim_with_unknown_source_id_or_bad_fields_changes_nothing(
     client, session, writer
 ):
     article = await make_article(session)
-    claims_before = await rows(session, Claim)
+    claims_before = await count_rows(session, Claim)
     bad_bodies = [
         new_claim(attributions=[{"source": {"id": str(uuid.uuid4())}}]),
         new_claim(kind="quote"),
@@ -338,8 +298,8 @@ async def test_post_claim_with_unknown_source_id_or_bad_fields_changes_nothing(
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["errors"]
 
-    assert await rows(session, Claim) == claims_before
-    assert (await article_json(client, article.id, writer))["version"] == article.version
+    assert await count_rows(session, Claim) == claims_before
+    assert (await fetch_article(client, article.id, writer))["version"] == article.version
     missing = await client.post(
         f"/v1/articles/{uuid.uuid4()}/claims", json=new_claim(), headers=writer
     )
@@ -498,7 +458,8 @@ async def test_list_claims_pages_have_no_gaps_or_duplicates(client, session):
     everything = (await client.get("/v1/claims?limit=100")).json()["data"]
     assert len(everything) == 7
 
-    seen, pages = await walk(client, "/v1/claims?limit=2")
+    claims, pages = await walk_pages(client, "/v1/claims?limit=2")
+    seen = [c["id"] for c in claims]
 
     assert pages == 4
     assert seen == [c["id"] for c in everything]
@@ -558,7 +519,7 @@ async def first_claim(client: httpx.AsyncClient, article: Any, writer: dict) -> 
 async def test_patch_claim_changes_only_the_given_fields(client, session, writer):
     article = await make_article(session)
     claim = await first_claim(client, article, writer)
-    before = await article_json(client, article.id, writer)
+    before = await fetch_article(client, article.id, writer)
 
     response = await client.patch(
         f"/v1/claims/{claim['id']}",
@@ -572,7 +533,7 @@ async def test_patch_claim_changes_only_the_given_fields(client, session, writer
     unchanged = ("statement", "kind", "quote", "anchor", "anchor_status", "review", "attributions")
     assert {k: patched[k] for k in unchanged} == {k: claim[k] for k in unchanged}
     assert await claim_json(client, claim["id"], writer) == patched
-    after = await article_json(client, article.id, writer)
+    after = await fetch_article(client, article.id, writer)
     assert after["version"] == before["version"] + 1
     assert after["body_html"] == before["body_html"]
 
@@ -582,7 +543,7 @@ async def test_patch_claim_changes_only_the_given_fields(client, session, writer
     assert statement.status_code == 200
     assert statement.json()["statement"] == "The pier shuts."
     assert statement.json()["verification"] == "disputed"
-    assert (await article_json(client, article.id, writer))["version"] == before["version"] + 2
+    assert (await fetch_article(client, article.id, writer))["version"] == before["version"] + 2
 
 
 async def test_patch_claim_sets_and_clears_review(client, session, writer):
@@ -660,7 +621,7 @@ async def test_patch_claim_replaces_attributions(client, session, writer):
         f"/v1/claims/{claim['id']}", json={"attributions": []}, headers=writer
     )
     assert emptied.json()["attributions"] == []
-    sourcing = (await article_json(client, article.id, writer))["sourcing"]
+    sourcing = (await fetch_article(client, article.id, writer))["sourcing"]
     assert sourcing["unattributed_claims"] == 1
     assert sourcing["attributed_claims"] == 1
 
@@ -668,7 +629,7 @@ async def test_patch_claim_replaces_attributions(client, session, writer):
 async def test_patch_claim_kind_quote_without_quote_changes_nothing(client, session, writer):
     article = await make_article(session)
     claim = await first_claim(client, article, writer)
-    version = (await article_json(client, article.id, writer))["version"]
+    version = (await fetch_article(client, article.id, writer))["version"]
 
     response = await client.patch(
         f"/v1/claims/{claim['id']}",
@@ -680,7 +641,7 @@ async def test_patch_claim_kind_quote_without_quote_changes_nothing(client, sess
     assert response.headers["content-type"] == PROBLEM
     assert "quote" in response.json()["detail"]
     assert await claim_json(client, claim["id"], writer) == claim
-    assert (await article_json(client, article.id, writer))["version"] == version
+    assert (await fetch_article(client, article.id, writer))["version"] == version
 
     with_quote = await client.patch(
         f"/v1/claims/{claim['id']}",
@@ -708,8 +669,8 @@ async def test_patch_claim_kind_quote_without_quote_changes_nothing(client, sess
 async def test_patch_claim_invalid_changes_nothing(client, session, writer, patch):
     article = await make_article(session)
     claim = await first_claim(client, article, writer)
-    before = await article_json(client, article.id, writer)
-    sources = await rows(session, Source)
+    before = await fetch_article(client, article.id, writer)
+    sources = await count_rows(session, Source)
 
     response = await client.patch(f"/v1/claims/{claim['id']}", json=patch, headers=writer)
 
@@ -717,17 +678,17 @@ async def test_patch_claim_invalid_changes_nothing(client, session, writer, patc
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"]
     assert await claim_json(client, claim["id"], writer) == claim
-    after = await article_json(client, article.id, writer)
+    after = await fetch_article(client, article.id, writer)
     assert after["version"] == before["version"]
     assert after["body_html"] == before["body_html"]
-    assert await rows(session, Source) == sources
+    assert await count_rows(session, Source) == sources
 
 
 async def test_patch_claim_anchor_moves_its_span(client, session, writer):
     article = await make_article(session)
     claim = await first_claim(client, article, writer)
     old_span = span(claim["id"], "the north pier will close for repairs")
-    assert old_span in (await article_json(client, article.id, writer))["body_html"]
+    assert old_span in (await fetch_article(client, article.id, writer))["body_html"]
 
     response = await client.patch(
         f"/v1/claims/{claim['id']}", json={"anchor": {"exact": "Ferry operators"}}, headers=writer
@@ -738,7 +699,7 @@ async def test_patch_claim_anchor_moves_its_span(client, session, writer):
     assert response.json()["anchor"]["start"] == start
     assert response.json()["anchor"]["end"] == start + len("Ferry operators")
     assert response.json()["anchor_status"] == "anchored"
-    html = (await article_json(client, article.id, writer))["body_html"]
+    html = (await fetch_article(client, article.id, writer))["body_html"]
     assert span(claim["id"], "Ferry operators") in html
     assert old_span not in html
     assert "the north pier will close for repairs" in html
@@ -747,7 +708,7 @@ async def test_patch_claim_anchor_moves_its_span(client, session, writer):
     cleared = await client.patch(f"/v1/claims/{claim['id']}", json={"anchor": None}, headers=writer)
     assert cleared.status_code == 200
     assert cleared.json()["anchor"] is None
-    html = (await article_json(client, article.id, writer))["body_html"]
+    html = (await fetch_article(client, article.id, writer))["body_html"]
     assert f'data-claim-id="{claim["id"]}"' not in html
 
 
@@ -783,14 +744,14 @@ async def test_patch_claim_needs_content_write_and_a_known_claim(client, session
 async def test_delete_claim(client, session, writer):
     article = await make_article(session)
     claim = await first_claim(client, article, writer)
-    before = await article_json(client, article.id, writer)
+    before = await fetch_article(client, article.id, writer)
     assert f'data-claim-id="{claim["id"]}"' in before["body_html"]
 
     response = await client.delete(f"/v1/claims/{claim['id']}", headers=writer)
 
     assert response.status_code == 204
     assert response.content == b""
-    after = await article_json(client, article.id, writer)
+    after = await fetch_article(client, article.id, writer)
     assert after["version"] == before["version"] + 1
     assert claim["id"] not in [c["id"] for c in after["claims"]]
     assert f'data-claim-id="{claim["id"]}"' not in after["body_html"]
@@ -811,7 +772,7 @@ async def test_delete_claim(client, session, writer):
 async def test_delete_claim_needs_content_write(client, session, writer, reader):
     article = await make_article(session)
     claim = await first_claim(client, article, writer)
-    version = (await article_json(client, article.id, writer))["version"]
+    version = (await fetch_article(client, article.id, writer))["version"]
 
     anonymous = await client.delete(f"/v1/claims/{claim['id']}")
     read_only = await client.delete(f"/v1/claims/{claim['id']}", headers=reader)
@@ -819,7 +780,7 @@ async def test_delete_claim_needs_content_write(client, session, writer, reader)
     assert anonymous.status_code == 401
     assert read_only.status_code == 403
     assert (await client.get(f"/v1/claims/{claim['id']}")).status_code == 200
-    assert (await article_json(client, article.id, writer))["version"] == version
+    assert (await fetch_article(client, article.id, writer))["version"] == version
 
 
 # --- Source matching on write ---------------------------------------------------------------
@@ -840,7 +801,7 @@ async def post_claim(
 async def test_source_matching_ignores_case_and_spaces_within_a_kind(client, session, writer):
     article = await make_article(session)
     existing = (await first_claim(client, article, writer))["attributions"][0]["source"]
-    sources = await rows(session, Source)
+    sources = await count_rows(session, Source)
 
     same = await post_claim(
         client,
@@ -856,12 +817,12 @@ async def test_source_matching_ignores_case_and_spaces_within_a_kind(client, ses
     assert same["attributions"][0]["source"]["name"] == "Harbour Authority"
     assert source_ids(other_kind) != [existing["id"]]
     assert other_kind["attributions"][0]["source"]["kind"] == "government"
-    assert await rows(session, Source) == sources + 1
+    assert await count_rows(session, Source) == sources + 1
 
 
 async def test_anonymous_sources_are_told_apart_by_affiliation(client, session, writer):
     article = await make_article(session)
-    sources = await rows(session, Source)
+    sources = await count_rows(session, Source)
 
     def officials(affiliation: str) -> dict:
         return {
@@ -876,7 +837,7 @@ async def test_anonymous_sources_are_told_apart_by_affiliation(client, session, 
     assert source_ids(federal) != source_ids(city)
     assert source_ids(federal_again) == source_ids(federal)
     assert federal["attributions"][0]["source"]["affiliation"] == "U.S. government"
-    assert await rows(session, Source) == sources + 2
+    assert await count_rows(session, Source) == sources + 2
 
 
 async def test_attribution_by_source_id_links_the_existing_source(client, session, writer):
@@ -884,7 +845,7 @@ async def test_attribution_by_source_id_links_the_existing_source(client, sessio
     lind = (await client.get(f"/v1/articles/{article.id}/claims")).json()["data"][1][
         "attributions"
     ][0]["source"]
-    sources = await rows(session, Source)
+    sources = await count_rows(session, Source)
 
     linked = await post_claim(
         client, article, writer, {"source": {"id": lind["id"]}, "role": "denied_by"}
@@ -892,14 +853,14 @@ async def test_attribution_by_source_id_links_the_existing_source(client, sessio
 
     assert linked["attributions"][0]["source"] == lind
     assert linked["attributions"][0]["role"] == "denied_by"
-    assert await rows(session, Source) == sources
+    assert await count_rows(session, Source) == sources
     detail = await client.get(f"/v1/sources/{lind['id']}", headers=writer)
     assert detail.json()["claim_count"] == 2
 
 
 async def test_one_new_source_named_twice_in_a_request_is_one_row(client, session, writer):
     article = await make_article(session)
-    sources = await rows(session, Source)
+    sources = await count_rows(session, Source)
 
     created = await post_claim(
         client,
@@ -912,7 +873,7 @@ async def test_one_new_source_named_twice_in_a_request_is_one_row(client, sessio
     first, second = source_ids(created)
     assert first == second
     assert [a["role"] for a in created["attributions"]] == ["asserted_by", "confirmed_by"]
-    assert await rows(session, Source) == sources + 1
+    assert await count_rows(session, Source) == sources + 1
 
     response = await client.post(
         "/v1/articles",
@@ -932,4 +893,4 @@ async def test_one_new_source_named_twice_in_a_request_is_one_row(client, sessio
     assert response.status_code == 201
     ids = {c["attributions"][0]["source"]["id"] for c in response.json()["claims"]}
     assert len(ids) == 1
-    assert await rows(session, Source) == sources + 2
+    assert await count_rows(session, Source) == sources + 2

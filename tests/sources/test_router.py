@@ -1,4 +1,3 @@
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,11 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import workflow
 from tests.factories import make_article
+from tests.helpers import PROBLEM, walk_pages
 
 pytestmark = pytest.mark.anyio
 
-PROBLEM = "application/problem+json"
-LINK = re.compile(r'<([^>]+)>; rel="next"')
 SOURCE_FIELDS = {
     "id",
     "name",
@@ -56,28 +54,6 @@ async def listed(client: httpx.AsyncClient, query: str = "", **kwargs: Any) -> l
     response = await client.get(f"/v1/sources?{query}", **kwargs)
     assert response.status_code == 200, response.text
     return response.json()["data"]
-
-
-async def walk(client: httpx.AsyncClient, url: str) -> tuple[list[str], int]:
-    seen: list[str] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = await client.get(next_url)
-        assert response.status_code == 200
-        page = response.json()
-        seen.extend(item["id"] for item in page["data"])
-        pages += 1
-        if page["next_cursor"] is None:
-            assert "link" not in response.headers
-            next_url = None
-        else:
-            match = LINK.fullmatch(response.headers["link"])
-            assert match
-            next_url = match.group(1)
-            assert f"cursor={page['next_cursor']}" in next_url
-        assert pages <= 20
-    return seen, pages
 
 
 async def test_counts_only_claims_of_public_articles_for_anonymous(client, session, writer):
@@ -178,7 +154,8 @@ async def test_pagination_covers_every_source_once(client, session, sort, limit)
     everything = [s["id"] for s in await listed(client, f"sort={sort}&limit=100")]
     assert len(everything) == 6
 
-    seen, pages = await walk(client, f"/v1/sources?sort={sort}&limit={limit}")
+    sources, pages = await walk_pages(client, f"/v1/sources?sort={sort}&limit={limit}")
+    seen = [s["id"] for s in sources]
 
     assert seen == everything
     assert pages == 6 // limit
@@ -301,7 +278,8 @@ async def test_source_claims_paginate_and_unknown_source_is_404(client, session)
     everything = (await client.get(f"/v1/sources/{harbour['id']}/claims")).json()["data"]
     assert len(everything) == 3
 
-    seen, pages = await walk(client, f"/v1/sources/{harbour['id']}/claims?limit=2")
+    claims, pages = await walk_pages(client, f"/v1/sources/{harbour['id']}/claims?limit=2")
+    seen = [c["id"] for c in claims]
     unknown = await client.get(f"/v1/sources/{uuid.uuid4()}/claims")
 
     assert seen == [c["id"] for c in everything]

@@ -1,17 +1,13 @@
-import re
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import workflow
 from tests.factories import make_article
+from tests.helpers import PROBLEM, walk_pages
 
 pytestmark = pytest.mark.anyio
-
-PROBLEM = "application/problem+json"
-LINK = re.compile(r'<([^>]+)>; rel="next"')
 
 
 async def seed(session: AsyncSession) -> None:
@@ -31,28 +27,6 @@ async def seed(session: AsyncSession) -> None:
     deleted = await make_article(session, section="obituaries", tags=["gone", "harbour"])
     await workflow.delete(session, deleted, "test")
     await session.commit()
-
-
-async def walk(client: httpx.AsyncClient, url: str) -> tuple[list[dict], int]:
-    seen: list[dict] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = await client.get(next_url)
-        assert response.status_code == 200
-        page = response.json()
-        seen.extend(page["data"])
-        pages += 1
-        if page["next_cursor"] is None:
-            assert "link" not in response.headers
-            next_url = None
-        else:
-            match = LINK.fullmatch(response.headers["link"])
-            assert match
-            next_url = match.group(1)
-            assert f"cursor={page['next_cursor']}" in next_url
-        assert pages <= 20
-    return seen, pages
 
 
 async def test_sections_count_only_public_articles_in_name_order(client, session, writer):
@@ -103,7 +77,7 @@ async def test_sections_paginate(client, session):
     await seed(session)
     await make_article(session, section="world")
 
-    terms, pages = await walk(client, "/v1/sections?limit=1")
+    terms, pages = await walk_pages(client, "/v1/sections?limit=1")
 
     assert [t["name"] for t in terms] == ["business", "local", "world"]
     assert [t["article_count"] for t in terms] == [1, 2, 1]
@@ -114,7 +88,7 @@ async def test_tags_paginate(client, session):
     await seed(session)
 
     first = await client.get("/v1/tags?limit=2")
-    terms, pages = await walk(client, "/v1/tags?limit=2")
+    terms, pages = await walk_pages(client, "/v1/tags?limit=2")
 
     assert [t["name"] for t in first.json()["data"]] == ["economy", "harbour"]
     assert first.json()["next_cursor"]
