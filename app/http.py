@@ -66,7 +66,26 @@ def cached_json(
     media_type: str = "application/json",
 ) -> Response:
     """A 200 with validators for a GET, or a 304 when the client already has these bytes."""
-    body = orjson.dumps(payload)
+    return cached_bytes(
+        request,
+        orjson.dumps(payload),
+        public=public,
+        surrogate_keys=surrogate_keys,
+        headers=headers,
+        media_type=media_type,
+    )
+
+
+def cached_bytes(
+    request: Request,
+    body: bytes,
+    *,
+    public: bool,
+    media_type: str,
+    surrogate_keys: Iterable[str] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """`cached_json` for a body already rendered (HTML, XML, …)."""
     etag = entity_tag(body)
     response_headers = {
         "ETag": etag,

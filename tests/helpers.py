@@ -1,8 +1,12 @@
 """Helpers shared by the test modules: problem+json checks, cursor pagination, row counts,
-and the article requests most tests start from."""
+the article requests most tests start from, and the `newsdesk` command."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,6 +19,7 @@ from app.claims.models import Attribution, Claim
 from app.sources.models import Source
 from tests.factories import article_data
 
+ROOT = Path(__file__).parents[1]
 PROBLEM = "application/problem+json"
 LINK = re.compile(r'<([^>]+)>; rel="next"')
 MAX_PAGES = 20
@@ -120,3 +125,20 @@ async def fetch_article(
     response = await client.get(f"/v1/articles/{reference}", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def newsdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `newsdesk *args` as a user would, in a subprocess, against the database at `url`."""
+    env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

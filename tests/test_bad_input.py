@@ -3,13 +3,15 @@ problem+json naming the field and the rule, and leaves no article, claim or sour
 
 import copy
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.sources.models import Source
 from tests.factories import article_data, make_article
@@ -32,6 +34,19 @@ def assert_invalid(response: httpx.Response, loc: list[str | int]) -> dict[str, 
         assert isinstance(error["msg"], str) and error["msg"]
     assert loc in [error["loc"] for error in body["errors"]], body["errors"]
     return body
+
+
+@asynccontextmanager
+async def unchanged(
+    client: httpx.AsyncClient, session: AsyncSession, headers: dict[str, str], article_id: Any
+) -> AsyncIterator[dict[str, Any]]:
+    """Around a rejected write: the article (as `headers` see it, yielded as it was before) and
+    the row counts of every content table are the same afterwards."""
+    before_article = await fetch_article(client, article_id, headers)
+    before = await row_counts(session)
+    yield before_article
+    assert await fetch_article(client, article_id, headers) == before_article
+    assert await row_counts(session) == before
 
 
 async def post_article(
@@ -406,13 +421,10 @@ async def test_slug_of_a_deleted_article_stays_taken(client, session, writer, pu
 
 async def test_invalid_put_changes_nothing(client, session, writer):
     article = await make_article(session, published=False)
-    before_article = await fetch_article(client, article.id, writer)
-    before = await row_counts(session)
     data = article_data(headline="h" * 301, body="A different body.")
-    response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
-    assert_invalid(response, ["body", "headline"])
-    assert await fetch_article(client, article.id, writer) == before_article
-    assert await row_counts(session) == before
+    async with unchanged(client, session, writer, article.id):
+        response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
+        assert_invalid(response, ["body", "headline"])
 
 
 async def test_put_with_an_unfound_anchor_leaves_article_claims_and_sources(
@@ -499,14 +511,11 @@ async def test_patch_to_a_taken_slug_is_409_and_changes_nothing(client, session,
 async def test_put_to_a_taken_slug_is_409_and_changes_nothing(client, session, writer):
     await make_article(session, headline="First", slug="first")
     article = await make_article(session, headline="Second", slug="second", published=False)
-    before_article = await fetch_article(client, article.id, writer)
-    before = await row_counts(session)
     data = article_data(slug="first", headline="Renamed")
     data["claims"][0]["attributions"][0]["source"] = {"name": "Port Union", "kind": "organization"}
-    response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
-    assert_problem(response, 409)
-    assert await fetch_article(client, article.id, writer) == before_article
-    assert await row_counts(session) == before
+    async with unchanged(client, session, writer, article.id):
+        response = await client.put(f"/v1/articles/{article.id}", json=data, headers=writer)
+        assert_problem(response, 409)
 
 
 # --- edits: claims -------------------------------------------------------------------------
@@ -553,12 +562,9 @@ def new_claim(**changes: Any) -> dict[str, Any]:
 )
 async def test_invalid_new_claim_changes_nothing(client, session, writer, claim, loc):
     article = await make_article(session, published=False)
-    before_article = await fetch_article(client, article.id, writer)
-    before = await row_counts(session)
-    response = await client.post(f"/v1/articles/{article.id}/claims", json=claim, headers=writer)
-    assert_invalid(response, loc)
-    assert await fetch_article(client, article.id, writer) == before_article
-    assert await row_counts(session) == before
+    async with unchanged(client, session, writer, article.id):
+        url = f"/v1/articles/{article.id}/claims"
+        assert_invalid(await client.post(url, json=claim, headers=writer), loc)
     assert "Ferry Operators" not in set(await session.scalars(select(Source.name)))
 
 
@@ -607,18 +613,15 @@ async def test_new_claim_on_an_unknown_article_is_404(client, session, writer):
 )
 async def test_invalid_claim_patch_changes_nothing(client, session, writer, patch, loc):
     article = await make_article(session, published=False)
-    before_article = await fetch_article(client, article.id, writer)
-    before = await row_counts(session)
-    claim_id = before_article["claims"][0]["id"]
-    assert before_article["claims"][0]["kind"] == "statement"
-    response = await client.patch(
-        f"/v1/claims/{claim_id}",
-        json=patch,
-        headers={**writer, "Content-Type": "application/merge-patch+json"},
-    )
-    assert_invalid(response, loc)
-    assert await fetch_article(client, article.id, writer) == before_article
-    assert await row_counts(session) == before
+    async with unchanged(client, session, writer, article.id) as before_article:
+        claim_id = before_article["claims"][0]["id"]
+        assert before_article["claims"][0]["kind"] == "statement"
+        response = await client.patch(
+            f"/v1/claims/{claim_id}",
+            json=patch,
+            headers={**writer, "Content-Type": "application/merge-patch+json"},
+        )
+        assert_invalid(response, loc)
     assert "Port Union" not in set(await session.scalars(select(Source.name)))
 
 

@@ -11,21 +11,7 @@ import httpx
 import pytest
 
 from tests.databases import BACKENDS, fresh_database
-
-ROOT = Path(__file__).parents[1]
-
-
-def newsdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.helpers import ROOT, newsdesk
 
 
 @pytest.fixture(params=BACKENDS)

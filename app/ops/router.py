@@ -1,9 +1,10 @@
 from fastapi import APIRouter, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
 from pydantic import BaseModel
 
 from app.db import Session
 from app.errors import problem_response
-from app.http import AuthFirstRoute
+from app.http import AuthFirstRoute, cached_bytes, cached_json
 
 from . import service
 
@@ -21,15 +22,29 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Health)
-async def healthz() -> dict[str, str]:
+async def healthz(request: Request) -> Response:
     """The process is up."""
-    return {"status": "ok"}
+    return cached_json(request, {"status": "ok"}, public=False)
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"description": "Not ready"}})
-async def readyz(request: Request, session: Session) -> Response | dict[str, str]:
+async def readyz(request: Request, session: Session) -> Response:
     """The database answers and is migrated to the schema this code expects."""
     problem = await service.readiness_problem(session)
     if problem:
         return problem_response(503, detail=problem)
-    return {"status": "ready", "database": session.bind.dialect.name, "migration": service.head()}
+    ready = {"status": "ready", "database": session.bind.dialect.name, "migration": service.head()}
+    return cached_json(request, ready, public=False)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi_document(request: Request) -> Response:
+    """The OpenAPI document: the published contract."""
+    return cached_json(request, request.app.openapi(), public=True)
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs(request: Request) -> Response:
+    """Interactive documentation."""
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="Newsdesk API")
+    return cached_bytes(request, bytes(page.body), public=True, media_type="text/html")

@@ -2,12 +2,8 @@
 delete, with who may call them, what readers see afterwards in every read endpoint, If-Match,
 and the purge of deleted articles (service and CLI)."""
 
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,12 +22,11 @@ from tests.helpers import (
     count_rows,
     create_article,
     fetch_article,
+    newsdesk,
     parse_time,
 )
 
 pytestmark = pytest.mark.anyio
-
-ROOT = Path(__file__).parents[2]
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -55,6 +50,15 @@ async def published(client: httpx.AsyncClient, writer: dict, publisher: dict, **
     response = await step(client, article["id"], "publish", publisher)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def scheduled(client: httpx.AsyncClient, writer: dict, publisher: dict) -> dict:
+    """A new article, scheduled to go live in an hour; the article as created."""
+    article = await create_article(client, writer)
+    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    response = await step(client, article["id"], "publish", publisher, {"published_at": at})
+    assert response.is_success, response.text
+    return article
 
 
 def ids(response: httpx.Response) -> set[str]:
@@ -289,11 +293,7 @@ async def test_publish_an_unknown_article_is_404(client, publisher):
 async def test_first_published_at_is_not_a_scheduled_time_that_never_came(
     client, writer, publisher
 ):
-    draft = await create_article(client, writer)
-    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    assert (
-        await step(client, draft["id"], "publish", publisher, {"published_at": later})
-    ).is_success
+    draft = await scheduled(client, writer, publisher)
     # The schedule is brought forward: the story goes live now.
     now = datetime.now(UTC) - timedelta(seconds=1)
     moved = await step(client, draft["id"], "publish", publisher, {"published_at": now.isoformat()})
@@ -307,11 +307,7 @@ async def test_first_published_at_is_not_a_scheduled_time_that_never_came(
 async def test_first_published_at_after_an_unpublished_schedule_is_the_real_first_time(
     client, writer, publisher
 ):
-    draft = await create_article(client, writer)
-    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    assert (
-        await step(client, draft["id"], "publish", publisher, {"published_at": later})
-    ).is_success
+    draft = await scheduled(client, writer, publisher)
     assert (await step(client, draft["id"], "unpublish", publisher)).is_success
     response = await step(client, draft["id"], "publish", publisher)
     assert response.status_code == 200, response.text
@@ -609,11 +605,7 @@ async def test_the_slug_of_a_deleted_article_stays_reserved(client, session, wri
 async def test_a_deleted_scheduled_article_that_never_went_live_stays_404_for_readers(
     client, writer, publisher
 ):
-    article = await create_article(client, writer)
-    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    assert (
-        await step(client, article["id"], "publish", publisher, {"published_at": at})
-    ).is_success
+    article = await scheduled(client, writer, publisher)
     assert_problem(await client.get(f"/v1/articles/{article['id']}"), 404)
     assert (
         await client.delete(f"/v1/articles/{article['id']}", headers=publisher)
@@ -750,19 +742,6 @@ async def test_a_purged_article_is_404_afterwards(client, session):
     assert await workflow.purge(session, timedelta(days=1)) == 1
     await session.commit()
     assert_problem(await client.get(f"/v1/articles/{article.id}"), 404)
-
-
-def newsdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_the_purge_command_removes_old_deleted_articles(tmp_path):

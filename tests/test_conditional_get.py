@@ -1,0 +1,44 @@
+"""Every GET route answers 200 with a strong ETag and honours If-None-Match with a 304 that
+has no body: checked over the whole published contract, so a new route cannot forget it."""
+
+import pytest
+
+from app.main import create_app
+from app.settings import Settings
+from tests.factories import make_article
+
+pytestmark = pytest.mark.anyio
+
+
+def get_paths() -> list[str]:
+    """Every documented GET, and the two undocumented ones (the spec and its browser)."""
+    spec = create_app(Settings(_env_file=None)).openapi()
+    documented = [path for path, operations in spec["paths"].items() if "get" in operations]
+    return sorted([*documented, "/openapi.json", "/docs"])
+
+
+async def test_every_get_route_has_a_strong_etag_and_answers_304(client, session, writer, admin):
+    article = await make_article(session)
+    claim = article.claims[0]
+    values = {
+        "{article}": str(article.id),
+        "{claim_id}": str(claim.id),
+        "{source_id}": str(claim.attributions[0].source_id),
+        "{version}": "1",
+    }
+    paths = get_paths()
+    assert len(paths) >= 15
+    for template in paths:
+        path = template
+        for name, value in values.items():
+            path = path.replace(name, value)
+        assert "{" not in path, f"no test value for {template}"
+        headers = admin if path.startswith("/v1/keys") else writer
+        first = await client.get(path, headers=headers)
+        assert first.status_code == 200, f"{path}: {first.status_code} {first.text[:200]}"
+        etag = first.headers.get("etag", "")
+        assert etag.startswith('"') and etag.endswith('"'), f"{path} has no strong ETag"
+        again = await client.get(path, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == etag
