@@ -11,8 +11,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import errors, models  # noqa: F401  (models: register every mapper)
 from app.articles.router import router as articles_router
 from app.auth.router import router as keys_router
+from app.changes.router import router as changes_router
 from app.claims.router import router as claims_router
 from app.db import create_engine
+from app.feeds.router import router as feeds_router
 from app.http import EncodedEntityTags
 from app.idempotency import dependencies as idempotency
 from app.limits import BodySizeLimit
@@ -63,8 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         articles_router,
         claims_router,
+        changes_router,
         sources_router,
         taxonomy_router,
+        feeds_router,
         keys_router,
         ops_router,
     ):

@@ -2,6 +2,7 @@
 
 from app.articles.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Correction
 from app.auth.models import ApiKey
+from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
@@ -15,8 +16,10 @@ __all__ = [
     "ArticleTag",
     "Attribution",
     "Base",
+    "ChangeEvent",
     "Claim",
     "Correction",
     "IdempotencyRecord",
+    "ScheduledChange",
     "Source",
 ]

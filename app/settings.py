@@ -12,6 +12,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/newsdesk.db"
     public_base_url: str = "http://127.0.0.1:8000"
+    # The publisher named in schema.org JSON-LD; its URL is public_base_url unless set.
+    publisher_name: str = "Newsdesk"
+    publisher_url: str | None = None
     # Anonymous callers may read published content unless this is turned off.
     public_read: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from app.main import create_app
 from app.ops.service import alembic_config
 from app.settings import Settings
 from tests.databases import BACKENDS, POSTGRES_SERVER, fresh_database
+from tests.live import live  # noqa: F401  (the fixture)
 
 if os.environ.get("CI") and not POSTGRES_SERVER:
     raise pytest.UsageError("CI runs the PostgreSQL suite: set NEWSDESK_TEST_DATABASE_URL.")

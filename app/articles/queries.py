@@ -42,6 +42,9 @@ class ArticleFilters:
     published_before: datetime | None = None
     status: str | None = None
     sort: str | None = None
+    # Leave out articles whose syndication is not allowed (partners' feeds without
+    # `content:write`).
+    syndicable_only: bool = False
 
 
 def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) -> Select[Any]:
@@ -55,6 +58,8 @@ def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) ->
         query = query.where(Article.deleted_at.is_(None))
         if status != "all":
             query = query.where(Article.status == ArticleStatus(status))
+    if filters.syndicable_only:
+        query = query.where(Article.syndication_allowed.is_(True))
     if filters.section:
         query = query.where(Article.section == filters.section)
     for tag in filters.tags:

@@ -22,7 +22,7 @@ from app.idempotency import dependencies as idempotency
 from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-from . import bulk, queries, revisions, service, workflow
+from . import bulk, formats, queries, revisions, service, workflow
 from .dependencies import WritableArticle
 from .models import Article
 from .schemas import (
@@ -154,21 +154,41 @@ async def list_articles(
     )
 
 
-@router.get("/{article}", response_model=ArticleRead, responses=NOT_FOUND)
+@router.get(
+    "/{article}",
+    response_model=ArticleRead,
+    responses={**NOT_FOUND, **errors.responses(errors.Invalid), **formats.RESPONSES},
+)
 async def get_article(
     article: str,
     request: Request,
     session: Session,
     caller: Reader,
     view: Projection,
-    format: Literal["json"] = "json",
+    format: Annotated[
+        formats.Format | None,
+        Query(
+            description="`json` (the default), `jsonld` (schema.org, application/ld+json; "
+            "also chosen by `Accept: application/ld+json`) or `ninjs` (IPTC ninjs 3.1). "
+            "`fields` and `include` apply to `json` only."
+        ),
+    ] = None,
 ) -> Response:
-    """Fetch one article, by id or slug, with its claims and their sources."""
+    """Fetch one article, by id or slug, with its claims and their sources; or the same
+    article as schema.org JSON-LD (with a ClaimReview per reviewed claim) or IPTC ninjs 3.1."""
     fields, include = view
+    chosen = formats.choose(format, request.headers.get("accept"), fields=fields, include=include)
     found = await service.get(session, article, sees_drafts=caller.sees_drafts)
-    payload = article_payload(found, include=include | {"claims"}, fields=fields)
+    document = formats.render(
+        chosen, found, request.app.state.settings, fields=fields, include=include
+    )
     return cached_json(
-        request, payload, public=service.is_public(found), surrogate_keys=surrogate_keys(found)
+        request,
+        document.payload,
+        public=service.is_public(found),
+        surrogate_keys=surrogate_keys(found),
+        headers=document.headers,
+        media_type=document.media_type,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.changes import service as changes
 from app.claims import service as claims
 from app.claims.models import Attribution, Claim
 from app.claims.schemas import ClaimPatch, ClaimWrite
@@ -188,6 +189,7 @@ async def save(session: AsyncSession, article: Article, actor: str, change: Chan
             snapshot=representation(article),
         )
     )
+    await changes.record(session, article)
     await session.flush()
     return article
 

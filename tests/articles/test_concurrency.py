@@ -5,65 +5,18 @@ up after themselves so that other tests still start empty."""
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from app.auth import service as keys
-from app.auth.models import Scope
-from app.db import get_sessionmaker
-from app.main import create_app
-from app.settings import Settings
 from tests.factories import article_data
+from tests.live import Live
 
 pytestmark = pytest.mark.anyio
 
 WRITERS = 20
 CLAIM_WRITERS = 10
-# Children first: what each test may have committed, in an order foreign keys allow.
-TABLES = [
-    "attribution",
-    "claim",
-    "correction",
-    "article_revision",
-    "article_tag",
-    "article_author",
-    "article",
-    "source",
-    "idempotency_record",
-    "api_key",
-]
-
-
-@dataclass
-class Live:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-
-
-@pytest.fixture
-async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
-    """The app on real, separately committed transactions, with a write+publish key."""
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    app = create_app(settings)
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    try:
-        async with sessionmaker() as session:
-            _, secret = await keys.create(session, "racer", [Scope.write, Scope.publish])
-            await session.commit()
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=120
-        ) as client:
-            yield Live(client, {"Authorization": f"Bearer {secret}"})
-    finally:
-        async with sessionmaker.begin() as session:
-            for table in TABLES:
-                await session.execute(text(f"DELETE FROM {table}"))  # noqa: S608
 
 
 async def create(live: Live) -> dict[str, Any]:

@@ -1,0 +1,430 @@
+"""The other representations of one article: schema.org JSON-LD and IPTC ninjs 3.1.
+
+Pure functions from an `ArticleRead` (with its claims) and the settings to a JSON-ready
+document; the router picks one with `choose` and serves it with `render`.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple
+
+from app.claims.models import AttributionRole
+from app.claims.schemas import ClaimRead, Review
+from app.errors import Invalid
+from app.settings import Settings
+from app.sources.models import SourceKind
+from app.sources.schemas import SourceSummary
+
+from .models import ArticleStatus
+from .rendering import plain_text
+from .schemas import ArticleRead, article_payload, distinct_sources
+
+Format = Literal["json", "jsonld", "ninjs"]
+JsonObject = dict[str, Any]
+
+JSONLD_MEDIA_TYPE = "application/ld+json"
+NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
+
+SCHEMA_ORG_TYPES = {
+    SourceKind.person: "Person",
+    SourceKind.organization: "Organization",
+    SourceKind.government: "GovernmentOrganization",
+    SourceKind.publication: "NewsMediaOrganization",
+    SourceKind.document: "CreativeWork",
+    SourceKind.anonymous: "Thing",
+}
+ORGANISATION_KINDS = frozenset(
+    {SourceKind.organization, SourceKind.government, SourceKind.publication}
+)
+# Who a claim comes from; a source that disputes or denies it is not its author.
+CLAIMANT_ROLES = frozenset(
+    {
+        AttributionRole.asserted_by,
+        AttributionRole.confirmed_by,
+        AttributionRole.reported_by,
+        AttributionRole.first_reported_by,
+    }
+)
+
+# OpenAPI `responses=` for the single-article GET: the JSON-LD media type and the Link
+# header that comes with ninjs (whose body is application/json like the default).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The article. `format=json` (default): the schema below. "
+        "`format=jsonld` or `Accept: application/ld+json`: schema.org JSON-LD, an `@graph` "
+        "with the `NewsArticle` first, then one `ClaimReview` per reviewed claim. "
+        "`format=ninjs`: an IPTC ninjs 3.1 document (application/json, valid against "
+        f"{NINJS_SCHEMA}).",
+        "headers": {
+            "Link": {
+                "description": 'With `format=ninjs`: the ninjs schema (`rel="describedby"`) '
+                'and the article\'s claims (`rel="related"`).',
+                "schema": {"type": "string"},
+            }
+        },
+        "content": {
+            JSONLD_MEDIA_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "required": ["@context", "@graph"],
+                    "properties": {
+                        "@context": {"type": "string", "const": "https://schema.org"},
+                        "@graph": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "The NewsArticle, then its ClaimReviews.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class Document(NamedTuple):
+    payload: JsonObject
+    media_type: str
+    headers: dict[str, str]
+
+
+def choose(
+    format: Format | None,
+    accept: str | None,
+    *,
+    fields: frozenset[str] | None,
+    include: frozenset[str],
+) -> Format:
+    """The representation to send: `format` when given, else JSON-LD when `Accept` prefers
+    it to plain JSON, else the default JSON. `fields` and `include` shape only the default
+    JSON, so they are refused with the other formats rather than silently ignored."""
+    chosen: Format = format or (
+        "jsonld"
+        if accept and _quality(accept, JSONLD_MEDIA_TYPE) > _quality(accept, "application/json")
+        else "json"
+    )
+    if chosen != "json":
+        for parameter, given in (("fields", fields is not None), ("include", bool(include))):
+            if given:
+                raise Invalid(
+                    f"{parameter} applies to format=json only, not to format={chosen}.",
+                    ["query", parameter],
+                )
+    return chosen
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q that `accept` gives `media_type`: that of the most specific range matching it."""
+    main_type = media_type.split("/")[0]
+    specificity, quality = -1, 0.0
+    for part in accept.split(","):
+        media_range, *parameters = (piece.strip() for piece in part.split(";"))
+        rank = {media_type: 2, f"{main_type}/*": 1, "*/*": 0}.get(media_range.lower())
+        if rank is None or rank <= specificity:
+            continue
+        specificity, quality = rank, 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+    return quality
+
+
+def render(
+    chosen: Format,
+    article: Any,
+    settings: Settings,
+    *,
+    fields: frozenset[str] | None = None,
+    include: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> Document:
+    """One loaded article (with its claims) in the chosen format."""
+    if chosen == "json":
+        payload = article_payload(article, include=include | {"claims"}, fields=fields)
+        return Document(payload, "application/json", {})
+    read = ArticleRead.model_validate(article)
+    now = now or datetime.now(UTC)
+    if chosen == "jsonld":
+        return Document(jsonld(read, settings, now), JSONLD_MEDIA_TYPE, {})
+    base = _base(settings)
+    links = (
+        f'<{NINJS_SCHEMA}>; rel="describedby", <{base}/v1/articles/{read.id}/claims>; rel="related"'
+    )
+    return Document(ninjs(read, settings, now), "application/json", {"Link": links})
+
+
+# --- schema.org JSON-LD ------------------------------------------------------------------
+
+
+def jsonld(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject:
+    """schema.org JSON-LD: an `@graph` whose first node is the `NewsArticle` (sources as
+    `citation`), followed by one `ClaimReview` per claim that has a `review`. A graph is
+    what Google and other schema.org consumers read when a page describes several things;
+    the ClaimReviews point back at the article by its `@id`."""
+    base = _base(settings)
+    article_id = f"{base}/v1/articles/{article.id}"
+    url = article.canonical_url or f"{base}/v1/articles/{article.slug}"
+    claims = article.claims or []
+    anonymous = _anonymous_descriptions(claims)
+    plain = plain_text(article.body)
+    news_article = _present(
+        {
+            "@type": "NewsArticle",
+            "@id": article_id,
+            "url": url,
+            "mainEntityOfPage": url,
+            "headline": article.headline,
+            "alternativeHeadline": article.deck,
+            "description": article.deck,
+            "datePublished": _time(article.published_at),
+            "dateModified": _time(article.updated_at),
+            "dateCreated": _time(article.created_at),
+            "inLanguage": article.language,
+            "articleSection": article.section,
+            "keywords": article.tags,
+            "author": [{"@type": "Person", "name": author.name} for author in article.authors],
+            "publisher": {
+                "@type": "NewsMediaOrganization",
+                "name": settings.publisher_name,
+                "url": settings.publisher_url or base,
+            },
+            "articleBody": plain,
+            "wordCount": len(plain.split()),
+            "version": article.version,
+            "creativeWorkStatus": _work_status(article, now),
+            "citation": [
+                _source_node(source, base, anonymous) for source in distinct_sources(claims)
+            ],
+            "correction": _corrections(article),
+        }
+    )
+    reviews = [
+        _claim_review(claim, claim.review, base, article_id, url, anonymous)
+        for claim in claims
+        if claim.review
+    ]
+    return {"@context": "https://schema.org", "@graph": [news_article, *reviews]}
+
+
+def _work_status(article: ArticleRead, now: datetime) -> str:
+    if article.status is ArticleStatus.retracted:
+        return "Retracted"
+    if article.status is ArticleStatus.draft or article.published_at is None:
+        return "Draft"
+    return "Published" if article.published_at <= now else "Scheduled"
+
+
+def _corrections(article: ArticleRead) -> list[JsonObject]:
+    notes = [
+        {
+            "@type": "CorrectionComment",
+            "name": "Correction",
+            "text": correction.text,
+            "datePublished": _time(correction.created_at),
+        }
+        for correction in article.corrections
+    ]
+    if article.retraction:
+        notes.append(
+            {
+                "@type": "CorrectionComment",
+                "name": "Retraction",
+                "text": article.retraction.text,
+                "datePublished": _time(article.retraction.created_at),
+            }
+        )
+    return notes
+
+
+def _anonymous_descriptions(claims: list[ClaimRead]) -> dict[uuid.UUID, str]:
+    """How this article describes each unnamed source (`senior U.S. officials`)."""
+    described: dict[uuid.UUID, str] = {}
+    for claim in claims:
+        for attribution in claim.attributions:
+            if attribution.anonymous_description:
+                described.setdefault(attribution.source.id, attribution.anonymous_description)
+    return described
+
+
+def _source_node(source: SourceSummary, base: str, anonymous: dict[uuid.UUID, str]) -> JsonObject:
+    """A source as a schema.org node of the type its kind maps to. An unnamed source is a
+    `Thing` with only a description: a name would identify, or invent, someone."""
+    node_id = f"{base}/v1/sources/{source.id}"
+    if source.kind is SourceKind.anonymous:
+        described = anonymous.get(source.id) or source.description or source.name
+        if source.affiliation:
+            described = f"{described} ({source.affiliation})"
+        return {"@type": "Thing", "@id": node_id, "description": described}
+    affiliation = (
+        {"@type": "Organization", "name": source.affiliation} if source.affiliation else None
+    )
+    affiliation_property = {
+        SourceKind.person: "affiliation",
+        SourceKind.document: "sourceOrganization",
+    }.get(source.kind, "parentOrganization")
+    return _present(
+        {
+            "@type": SCHEMA_ORG_TYPES[source.kind],
+            "@id": node_id,
+            "name": source.name,
+            "description": source.description,
+            "url": source.url,
+            affiliation_property: affiliation,
+        }
+    )
+
+
+def _claim_review(
+    claim: ClaimRead,
+    review: Review,
+    base: str,
+    article_id: str,
+    article_url: str,
+    anonymous: dict[uuid.UUID, str],
+) -> JsonObject:
+    claim_id = f"{base}/v1/claims/{claim.id}"
+    claimants = _distinct(a.source for a in claim.attributions if a.role in CLAIMANT_ROLES)
+    return _present(
+        {
+            "@type": "ClaimReview",
+            "@id": f"{claim_id}#review",
+            "url": review.url or article_url,
+            "claimReviewed": claim.statement,
+            "itemReviewed": _present(
+                {
+                    "@type": "Claim",
+                    "@id": claim_id,
+                    "text": claim.quote or claim.statement,
+                    "author": [_source_node(source, base, anonymous) for source in claimants],
+                    "appearance": {"@id": article_id, "url": article_url},
+                }
+            ),
+            "reviewRating": _present(
+                {
+                    "@type": "Rating",
+                    "ratingValue": review.rating_value,
+                    "bestRating": review.best_rating,
+                    "worstRating": review.worst_rating,
+                    "alternateName": review.rating,
+                }
+            ),
+            "author": {"@type": "Organization", "name": review.reviewed_by},
+            "datePublished": _time(review.reviewed_at),
+        }
+    )
+
+
+# --- IPTC ninjs 3.1 ----------------------------------------------------------------------
+
+
+def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject:
+    """IPTC ninjs 3.1, valid against the IPTC schema, which admits no other properties: the
+    claims are not in it (the response links to them)."""
+    plain = plain_text(article.body)
+    counts = {"wordCount": len(plain.split()), "charCount": len(plain)}
+    sources = distinct_sources(article.claims or [])
+    base = _base(settings)
+    embargoed = (
+        article.status is ArticleStatus.published
+        and article.published_at is not None
+        and article.published_at > now
+    )
+    headlines = [{"role": "main", "contentType": "text/plain", "value": article.headline}]
+    if article.deck:
+        headlines.append({"role": "subhead", "contentType": "text/plain", "value": article.deck})
+    return _present(
+        {
+            "uri": f"{base}/v1/articles/{article.id}",
+            "standard": {"name": "ninjs", "version": "3.1", "schema": f"{NINJS_SCHEMA}#"},
+            "type": "text",
+            "representationType": "full",
+            "version": str(article.version),
+            "firstCreated": _time(article.created_at),
+            "versionCreated": _time(article.updated_at),
+            "pubStatus": _pub_status(article, now),
+            "embargoedUntil": _time(article.published_at) if embargoed else None,
+            "language": article.language,
+            "slugline": article.slug,
+            "usageTerms": article.syndication.usage_terms,
+            "edNote": f"Retracted: {article.retraction.text}" if article.retraction else None,
+            "headlines": headlines,
+            "descriptions": [
+                {"role": "correction", "contentType": "text/plain", "value": correction.text}
+                for correction in article.corrections
+            ],
+            "bodies": [
+                {"role": "main", "contentType": "text/html", "value": article.body_html, **counts},
+                {"role": "main", "contentType": "text/plain", "value": plain, **counts},
+            ],
+            "by": byline([author.name for author in article.authors]),
+            "people": [
+                *({"name": author.name, "rel": "author"} for author in article.authors),
+                *(
+                    _mentioned(source, base)
+                    for source in sources
+                    if source.kind is SourceKind.person
+                ),
+            ],
+            "organisations": [
+                _mentioned(source, base) for source in sources if source.kind in ORGANISATION_KINDS
+            ],
+            "subjects": _subjects(article),
+        }
+    )
+
+
+def _subjects(article: ArticleRead) -> list[JsonObject]:
+    """The section and the tags, told apart by the prefix of their `literal`."""
+    named = [("section", article.section)] if article.section else []
+    named += [("tag", tag) for tag in article.tags]
+    return [{"name": name, "rel": "about", "literal": f"{kind}:{name}"} for kind, name in named]
+
+
+def _pub_status(article: ArticleRead, now: datetime) -> str:
+    if article.status is ArticleStatus.retracted:
+        return "canceled"
+    visible = (
+        article.status is ArticleStatus.published
+        and article.published_at is not None
+        and article.published_at <= now
+    )
+    return "usable" if visible else "withheld"
+
+
+def _mentioned(source: SourceSummary, base: str) -> JsonObject:
+    return {"name": source.name, "rel": "mentions", "uri": f"{base}/v1/sources/{source.id}"}
+
+
+def byline(names: list[str]) -> str | None:
+    """Names joined as a byline is written: `A`, `A and B`, `A, B and C`."""
+    if len(names) <= 1:
+        return names[0] if names else None
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# --- shared ------------------------------------------------------------------------------
+
+
+def _base(settings: Settings) -> str:
+    return settings.public_base_url.rstrip("/")
+
+
+def _time(when: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a `Z`."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _present(members: JsonObject) -> JsonObject:
+    """The members that have a value: neither None nor an empty list."""
+    return {name: value for name, value in members.items() if value is not None and value != []}
+
+
+def _distinct(sources: Iterable[SourceSummary]) -> list[SourceSummary]:
+    return list({source.id: source for source in sources}.values())

@@ -1,0 +1,154 @@
+"""The changes feed: every change to public content, in commit order, gap-free.
+
+Writers record events at the end of their transaction while holding one lock for the
+event log (an advisory transaction lock on PostgreSQL; SQLite writes are serialised
+anyway), so sequence numbers commit in order and a reader polling `seq > cursor` can never
+skip an event that commits later with a lower number.
+
+Each event is worked out from what the log last said about the article: published when it
+becomes visible, updated while it stays visible, retracted when it turns retracted,
+unpublished or deleted when it leaves the view.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.articles.models import Article, ArticleStatus
+from app.db import WRITE_OPTION
+from app.pagination import Keyset, encode_cursor, fetch_page
+
+from .models import ChangeEvent, ScheduledChange
+
+EVENT_LOG_LOCK = 0x6E657773  # "news"
+LEAVING = {"article.unpublished", "article.deleted"}
+BY_SEQ = Keyset("changes", [ChangeEvent.seq], [int], False)
+
+
+async def _lock_log(session: AsyncSession) -> None:
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(EVENT_LOG_LOCK)))
+
+
+async def _was_visible(
+    session: AsyncSession, article_id: uuid.UUID, view: Any
+) -> tuple[bool, str | None]:
+    """Whether the log last left the article in this view, and its last event there."""
+    last = await session.scalar(
+        select(ChangeEvent.event)
+        .where(ChangeEvent.article_id == article_id, view.is_(True))
+        .order_by(ChangeEvent.seq.desc())
+        .limit(1)
+    )
+    return (last is not None and last not in LEAVING), last
+
+
+def _event(before: tuple[bool, str | None], visible_now: bool, article: Article) -> str | None:
+    was_visible, last = before
+    if not was_visible:
+        return "article.published" if visible_now else None
+    if not visible_now:
+        return "article.deleted" if article.deleted_at is not None else "article.unpublished"
+    if article.status is ArticleStatus.retracted and last != "article.retracted":
+        return "article.retracted"
+    return "article.updated"
+
+
+def _visible(article: Article, now: datetime) -> bool:
+    return (
+        article.deleted_at is None
+        and article.status in (ArticleStatus.published, ArticleStatus.retracted)
+        and article.published_at is not None
+        and article.published_at <= now
+    )
+
+
+async def record(session: AsyncSession, article: Article, at: datetime | None = None) -> None:
+    """Record what this change means for the public and the syndicated view, and keep the
+    article's pending schedule, if any, in step. Call it last in the writing transaction."""
+    now = at or datetime.now(UTC)
+    public_now = _visible(article, now)
+    syndicated_now = public_now and article.syndication_allowed
+    public = _event(
+        await _was_visible(session, article.id, ChangeEvent.in_public), public_now, article
+    )
+    syndicated = _event(
+        await _was_visible(session, article.id, ChangeEvent.in_syndicated),
+        syndicated_now,
+        article,
+    )
+    scheduled = (
+        article.deleted_at is None
+        and article.status is ArticleStatus.published
+        and article.published_at is not None
+        and article.published_at > now
+    )
+    await session.execute(delete(ScheduledChange).where(ScheduledChange.article_id == article.id))
+    if scheduled:
+        assert article.published_at is not None
+        session.add(ScheduledChange(article_id=article.id, due_at=article.published_at))
+    if public is None and syndicated is None:
+        return
+    await _lock_log(session)
+    rows = [(public, True, public == syndicated)]
+    if syndicated is not None and syndicated != public:
+        rows.append((syndicated, False, True))
+    for event, in_public, in_syndicated in rows:
+        if event is None:
+            continue
+        session.add(
+            ChangeEvent(
+                event=event,
+                article_id=article.id,
+                slug=article.slug,
+                version=article.version,
+                occurred_at=now,
+                in_public=in_public,
+                in_syndicated=in_syndicated,
+            )
+        )
+    await session.flush()
+
+
+async def release_due(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Record scheduled articles whose time has come as published, in a write transaction
+    of its own. Returns how many."""
+    now = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        pending = select(ScheduledChange).where(ScheduledChange.due_at <= now)
+        if await session.scalar(select(pending.exists())) is False:
+            return 0
+    async with sessionmaker.begin() as session:
+        await session.connection(execution_options={WRITE_OPTION: True})
+        await _lock_log(session)  # a concurrent release then finds nothing left
+        due = list(await session.scalars(pending.order_by(ScheduledChange.due_at)))
+        for scheduled in due:
+            article = await session.get(Article, scheduled.article_id)
+            await session.delete(scheduled)
+            if article is not None:
+                await record(session, article, at=scheduled.due_at)
+        return len(due)
+
+
+async def list_changes(
+    session: AsyncSession, *, syndicated: bool, since: str | None, limit: int
+) -> tuple[list[ChangeEvent], str]:
+    """Events after `since`, oldest first, and the cursor to poll from next (also when there
+    is nothing new)."""
+    view = ChangeEvent.in_syndicated if syndicated else ChangeEvent.in_public
+    events, next_cursor = await fetch_page(
+        session,
+        select(ChangeEvent).where(view.is_(True)),
+        BY_SEQ,
+        cursor=since,
+        limit=limit,
+        scalars=True,
+        key=lambda event: [event.seq],
+    )
+    if next_cursor is None:
+        # Nothing more for now: poll again from the last event seen.
+        next_cursor = encode_cursor(BY_SEQ.name, [events[-1].seq]) if events else since
+    return events, next_cursor or encode_cursor(BY_SEQ.name, [0])

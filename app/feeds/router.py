@@ -1,0 +1,143 @@
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app import errors
+from app.articles.schemas import ArticleRead
+from app.auth.dependencies import Reader
+from app.db import Session
+from app.http import AuthFirstRoute, cached_bytes
+from app.pagination import DEFAULT_LIMIT, Limit
+
+from . import render, service
+from .schemas import JsonFeed
+
+router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/feeds", tags=["feeds"])
+Renderer = Callable[[render.Channel, Sequence[ArticleRead]], bytes]
+Tags = Annotated[list[str], Query(description="Repeatable; all must match.")]
+
+
+def _described(media_type: str, description: str, schema: dict[str, Any]) -> dict[int | str, Any]:
+    """The route's 200 in its own media type (no application/json), and its 422."""
+    return {
+        200: {"description": description, "content": {media_type: {"schema": schema}}},
+        **errors.responses(errors.Invalid),
+    }
+
+
+async def _feed(
+    request: Request,
+    session: Session,
+    caller: Reader,
+    *,
+    section: str | None,
+    tags: list[str],
+    limit: int,
+    write: Renderer,
+    media_type: str,
+) -> Response:
+    articles = await service.latest(
+        session, section=section, tags=tags, limit=limit, sees_drafts=caller.sees_drafts
+    )
+    channel = service.channel(
+        request.app.state.settings.public_base_url,
+        request.url.path,
+        request.url.query,
+        section=section,
+        tags=tags,
+    )
+    return cached_bytes(
+        request,
+        write(channel, articles),
+        # A writer's feed also holds articles that may not be syndicated.
+        public=not caller.sees_drafts,
+        media_type=media_type,
+        surrogate_keys=["feeds", *(f"article-{a.id}" for a in articles)],
+    )
+
+
+@router.get(
+    "/rss",
+    response_class=Response,
+    responses=_described(render.RSS_MEDIA_TYPE, "An RSS 2.0 feed.", {"type": "string"}),
+)
+async def rss_feed(
+    request: Request,
+    session: Session,
+    caller: Reader,
+    section: str | None = None,
+    tag: Tags = [],  # noqa: B006
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """The latest published articles as RSS 2.0, newest first: the deck as `description`,
+    the full HTML as `content:encoded`, the byline as `dc:creator`."""
+    return await _feed(
+        request,
+        session,
+        caller,
+        section=section,
+        tags=tag,
+        limit=limit,
+        write=render.rss,
+        media_type=render.RSS_MEDIA_TYPE,
+    )
+
+
+@router.get(
+    "/atom",
+    response_class=Response,
+    responses=_described(render.ATOM_MEDIA_TYPE, "An Atom 1.0 feed.", {"type": "string"}),
+)
+async def atom_feed(
+    request: Request,
+    session: Session,
+    caller: Reader,
+    section: str | None = None,
+    tag: Tags = [],  # noqa: B006
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """The latest published articles as Atom 1.0 (RFC 4287), newest first: the deck as
+    `summary`, the full HTML as `content`; a byline-less entry has the feed's author."""
+    return await _feed(
+        request,
+        session,
+        caller,
+        section=section,
+        tags=tag,
+        limit=limit,
+        write=render.atom,
+        media_type=render.ATOM_MEDIA_TYPE,
+    )
+
+
+@router.get(
+    "/json",
+    response_class=Response,
+    response_model=JsonFeed,
+    responses=_described(
+        render.JSON_FEED_MEDIA_TYPE,
+        "A JSON Feed 1.1 document.",
+        {"$ref": "#/components/schemas/JsonFeed"},
+    ),
+)
+async def json_feed(
+    request: Request,
+    session: Session,
+    caller: Reader,
+    section: str | None = None,
+    tag: Tags = [],  # noqa: B006
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """The latest published articles as JSON Feed 1.1, newest first; each item's
+    `_newsdesk` extension links its claims and counts how they are sourced."""
+    return await _feed(
+        request,
+        session,
+        caller,
+        section=section,
+        tags=tag,
+        limit=limit,
+        write=render.json_feed,
+        media_type=render.JSON_FEED_MEDIA_TYPE,
+    )
