@@ -1,7 +1,8 @@
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app import errors
 from app.articles.schemas import ArticleRead
@@ -15,7 +16,6 @@ from .schemas import JsonFeed
 
 router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/feeds", tags=["feeds"])
 Renderer = Callable[[render.Channel, Sequence[ArticleRead]], bytes]
-Tags = Annotated[list[str], Query(description="Repeatable; all must match.")]
 
 
 def _described(media_type: str, description: str, schema: dict[str, Any]) -> dict[int | str, Any]:
@@ -26,26 +26,47 @@ def _described(media_type: str, description: str, schema: dict[str, Any]) -> dic
     }
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which articles a feed holds: the query parameters every feed takes."""
+
+    section: str | None
+    tags: list[str]
+    limit: int
+
+
+def selection(
+    section: str | None = None,
+    tag: Annotated[list[str], Query(description="Repeatable; all must match.")] = [],  # noqa: B006
+    limit: Limit = DEFAULT_LIMIT,
+) -> Selection:
+    return Selection(section, tag, limit)
+
+
+FeedSelection = Annotated[Selection, Depends(selection)]
+
+
 async def _feed(
     request: Request,
     session: Session,
     caller: Reader,
-    *,
-    section: str | None,
-    tags: list[str],
-    limit: int,
+    chosen: Selection,
     write: Renderer,
     media_type: str,
 ) -> Response:
     articles = await service.latest(
-        session, section=section, tags=tags, limit=limit, sees_drafts=caller.sees_drafts
+        session,
+        section=chosen.section,
+        tags=chosen.tags,
+        limit=chosen.limit,
+        sees_drafts=caller.sees_drafts,
     )
     channel = service.channel(
         request.app.state.settings.public_base_url,
         request.url.path,
         request.url.query,
-        section=section,
-        tags=tags,
+        section=chosen.section,
+        tags=chosen.tags,
     )
     return cached_bytes(
         request,
@@ -63,25 +84,11 @@ async def _feed(
     responses=_described(render.RSS_MEDIA_TYPE, "An RSS 2.0 feed.", {"type": "string"}),
 )
 async def rss_feed(
-    request: Request,
-    session: Session,
-    caller: Reader,
-    section: str | None = None,
-    tag: Tags = [],  # noqa: B006
-    limit: Limit = DEFAULT_LIMIT,
+    request: Request, session: Session, caller: Reader, chosen: FeedSelection
 ) -> Response:
     """The latest published articles as RSS 2.0, newest first: the deck as `description`,
     the full HTML as `content:encoded`, the byline as `dc:creator`."""
-    return await _feed(
-        request,
-        session,
-        caller,
-        section=section,
-        tags=tag,
-        limit=limit,
-        write=render.rss,
-        media_type=render.RSS_MEDIA_TYPE,
-    )
+    return await _feed(request, session, caller, chosen, render.rss, render.RSS_MEDIA_TYPE)
 
 
 @router.get(
@@ -90,25 +97,11 @@ async def rss_feed(
     responses=_described(render.ATOM_MEDIA_TYPE, "An Atom 1.0 feed.", {"type": "string"}),
 )
 async def atom_feed(
-    request: Request,
-    session: Session,
-    caller: Reader,
-    section: str | None = None,
-    tag: Tags = [],  # noqa: B006
-    limit: Limit = DEFAULT_LIMIT,
+    request: Request, session: Session, caller: Reader, chosen: FeedSelection
 ) -> Response:
     """The latest published articles as Atom 1.0 (RFC 4287), newest first: the deck as
     `summary`, the full HTML as `content`; a byline-less entry has the feed's author."""
-    return await _feed(
-        request,
-        session,
-        caller,
-        section=section,
-        tags=tag,
-        limit=limit,
-        write=render.atom,
-        media_type=render.ATOM_MEDIA_TYPE,
-    )
+    return await _feed(request, session, caller, chosen, render.atom, render.ATOM_MEDIA_TYPE)
 
 
 @router.get(
@@ -122,22 +115,10 @@ async def atom_feed(
     ),
 )
 async def json_feed(
-    request: Request,
-    session: Session,
-    caller: Reader,
-    section: str | None = None,
-    tag: Tags = [],  # noqa: B006
-    limit: Limit = DEFAULT_LIMIT,
+    request: Request, session: Session, caller: Reader, chosen: FeedSelection
 ) -> Response:
     """The latest published articles as JSON Feed 1.1, newest first; each item's
     `_newsdesk` extension links its claims and counts how they are sourced."""
     return await _feed(
-        request,
-        session,
-        caller,
-        section=section,
-        tags=tag,
-        limit=limit,
-        write=render.json_feed,
-        media_type=render.JSON_FEED_MEDIA_TYPE,
+        request, session, caller, chosen, render.json_feed, render.JSON_FEED_MEDIA_TYPE
     )
