@@ -1,6 +1,7 @@
 """The `newsdesk` command: serve, migrate, manage API keys and load demo content."""
 
 import asyncio
+import signal as signal_module
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, TypeVar
@@ -77,6 +78,30 @@ def serve(
         proxy_headers=True,
         log_level="info",
     )
+
+
+@cli.command()
+def worker() -> None:
+    """Run the webhook dispatcher on its own (with NEWSDESK_WEBHOOKS_DISPATCHER=false for
+    `serve`, or beside it: one dispatcher leads at a time). Stops cleanly on SIGTERM/SIGINT,
+    after the sends in flight."""
+    from app.webhooks.dispatcher import Dispatcher
+
+    async def main() -> None:
+        settings = get_settings()
+        engine = create_engine(settings.database_url)
+        dispatcher = Dispatcher(async_sessionmaker(engine, expire_on_commit=False), settings)
+        loop = asyncio.get_running_loop()
+        for signal in (signal_module.SIGTERM, signal_module.SIGINT):
+            loop.add_signal_handler(signal, dispatcher.stop)
+        typer.echo(f"Webhook dispatcher {dispatcher.holder} running.")
+        try:
+            await dispatcher.run()
+        finally:
+            await engine.dispose()
+        typer.echo("Webhook dispatcher stopped.")
+
+    asyncio.run(main())
 
 
 @cli.command()

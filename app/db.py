@@ -94,6 +94,11 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_OPTION = "newsdesk_write"
 
 
+async def take_write_lock(session: AsyncSession) -> None:
+    """Begin `session`'s transaction as a write: on SQLite, BEGIN IMMEDIATE."""
+    await session.connection(execution_options={WRITE_OPTION: True})
+
+
 def commits_on_its_own(endpoint: Callable[P, R]) -> Callable[P, R]:
     """Marks an endpoint that writes in transactions of its own (bulk): its request session
     only reads, so it must not hold the write lock."""
@@ -112,7 +117,7 @@ async def get_session(
 ) -> AsyncIterator[AsyncSession]:
     async with sessionmaker.begin() as session:  # commits on success, rolls back on error
         if request.method not in READ_METHODS and not _commits_on_its_own(request):
-            await session.connection(execution_options={WRITE_OPTION: True})
+            await take_write_lock(session)
         yield session
 
 

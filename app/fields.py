@@ -37,6 +37,11 @@ def _to_utc(value: datetime) -> datetime:
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_to_utc)]
 
 
+def rfc3339(when: datetime) -> str:
+    """A time as RFC 3339 in UTC with a `Z`, as every format we serve writes it."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def text(max_length: int, min_length: int = 0) -> object:
     """A stripped string of bounded length."""
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)

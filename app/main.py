@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
@@ -22,6 +23,8 @@ from app.ops.router import router as ops_router
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
 from app.taxonomy.router import router as taxonomy_router
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """News articles and their sourced claims.
 
@@ -35,6 +38,24 @@ class State(TypedDict):
     sessionmaker: async_sessionmaker[AsyncSession]
 
 
+@asynccontextmanager
+async def dispatching(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIterator[None]:
+    """The webhook dispatcher alongside the app, if configured; on shutdown it finishes the
+    sends in flight."""
+    if not settings.webhooks_dispatcher:
+        yield
+        return
+    dispatcher = Dispatcher(sessionmaker, settings)
+    task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+    try:
+        yield
+    finally:
+        dispatcher.stop()
+        await task
+
+
 def operation_id(route: APIRoute) -> str:
     return route.name
 
@@ -45,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         engine = create_engine(settings.database_url)
-        yield {"sessionmaker": async_sessionmaker(engine, expire_on_commit=False)}
+        sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        async with dispatching(sessionmaker, settings):
+            yield {"sessionmaker": sessionmaker}
         await engine.dispose()
 
     app = FastAPI(
@@ -69,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sources_router,
         taxonomy_router,
         feeds_router,
+        webhooks_router,
         keys_router,
         ops_router,
     ):

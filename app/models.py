@@ -7,6 +7,13 @@ from app.claims.models import Attribution, Claim
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
 from app.sources.models import Source
+from app.webhooks.models import (
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookOutbox,
+    WorkerLease,
+)
 
 __all__ = [
     "ApiKey",
@@ -22,4 +29,9 @@ __all__ = [
     "IdempotencyRecord",
     "ScheduledChange",
     "Source",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookOutbox",
+    "WorkerLease",
 ]

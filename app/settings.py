@@ -30,12 +30,45 @@ class Settings(BaseSettings):
     # (its request died: the write and its stored response commit together, or not at all).
     idempotency_lock_seconds: int = 300
 
-    @field_validator("cors_origins", mode="before")
+    # Webhooks. Deliveries to private, loopback and link-local addresses are refused unless
+    # this is set (for receivers on the same host or network, and for tests).
+    webhooks_allow_private: bool = False
+    # Run the dispatcher inside `newsdesk serve` (one leader among all workers and hosts);
+    # turn it off to run `newsdesk worker` processes instead.
+    webhooks_dispatcher: bool = True
+    # Seconds to wait before each attempt: the first is immediate, then retries back off
+    # (the Standard Webhooks schedule; each wait gets up to 10% jitter). After the last
+    # attempt fails, the delivery is given up.
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+    )
+    webhook_timeout_seconds: float = 15
+    # How often an idle dispatcher looks for work, and how many deliveries it sends at once.
+    webhook_poll_seconds: float = 1
+    webhook_concurrency: int = 8
+    # A webhook is disabled after this many failed attempts in a row spanning at least this
+    # long (re-enable it with PATCH {"enabled": true}); a 410 Gone disables it at once.
+    webhook_disable_after_failures: int = 10
+    webhook_disable_after_seconds: float = 24 * 3600
+    # Finished deliveries are kept this long in the delivery log.
+    webhook_log_days: int = 30
+    # How long the dispatcher's leadership lasts unless renewed.
+    webhook_leader_lease_seconds: float = 15
+
+    @field_validator("cors_origins", "webhook_retry_schedule", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         # NEWSDESK_CORS_ORIGINS="https://a.example,https://b.example"
+        # NEWSDESK_WEBHOOK_RETRY_SCHEDULE="0,5,300,1800"
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_is_sane(cls, value: list[float]) -> list[float]:
+        if not value or any(wait < 0 for wait in value):
+            raise ValueError("needs at least one attempt and no negative waits")
         return value
 
 

@@ -20,7 +20,11 @@ def get_paths() -> list[str]:
 async def test_every_get_route_has_a_strong_etag_and_answers_304(client, session, writer, admin):
     article = await make_article(session)
     claim = article.claims[0]
+    webhook = await client.post(
+        "/v1/webhooks", json={"url": "https://hooks.partner.example/in"}, headers=admin
+    )
     values = {
+        "{webhook_id}": webhook.json()["id"],
         "{article}": str(article.id),
         "{claim_id}": str(claim.id),
         "{source_id}": str(claim.attributions[0].source_id),
@@ -33,7 +37,7 @@ async def test_every_get_route_has_a_strong_etag_and_answers_304(client, session
         for name, value in values.items():
             path = path.replace(name, value)
         assert "{" not in path, f"no test value for {template}"
-        headers = admin if path.startswith("/v1/keys") else writer
+        headers = admin if path.startswith(("/v1/keys", "/v1/webhooks")) else writer
         first = await client.get(path, headers=headers)
         assert first.status_code == 200, f"{path}: {first.status_code} {first.text[:200]}"
         etag = first.headers.get("etag", "")

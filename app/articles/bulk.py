@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import WRITE_OPTION
+from app.db import take_write_lock
 from app.errors import AppError
 
 from . import service
@@ -88,7 +88,7 @@ async def upsert_lines(
             continue
         try:
             async with sessionmaker.begin() as session:
-                await session.connection(execution_options={WRITE_OPTION: True})
+                await take_write_lock(session)
                 outcome, article = await _upsert(session, data, actor)
         except AppError as error:
             found = getattr(error, "errors", None)

@@ -12,6 +12,7 @@ from typing import Any, Literal, NamedTuple
 from app.claims.models import AttributionRole
 from app.claims.schemas import ClaimRead, Review
 from app.errors import Invalid
+from app.fields import rfc3339
 from app.settings import Settings
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceSummary
@@ -416,9 +417,7 @@ def _base(settings: Settings) -> str:
 
 def _time(when: datetime | None) -> str | None:
     """RFC 3339 in UTC with a `Z`."""
-    if when is None:
-        return None
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if when is None else rfc3339(when)
 
 
 def _present(members: JsonObject) -> JsonObject:

@@ -18,8 +18,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.articles.models import Article, ArticleStatus
-from app.db import WRITE_OPTION
+from app.db import take_write_lock
 from app.pagination import Keyset, encode_cursor, fetch_page
+from app.webhooks.models import WebhookOutbox
 
 from .models import ChangeEvent, ScheduledChange
 
@@ -96,20 +97,23 @@ async def record(session: AsyncSession, article: Article, at: datetime | None = 
     rows = [(public, True, public == syndicated)]
     if syndicated is not None and syndicated != public:
         rows.append((syndicated, False, True))
-    for event, in_public, in_syndicated in rows:
-        if event is None:
-            continue
-        session.add(
-            ChangeEvent(
-                event=event,
-                article_id=article.id,
-                slug=article.slug,
-                version=article.version,
-                occurred_at=now,
-                in_public=in_public,
-                in_syndicated=in_syndicated,
-            )
+    recorded = [
+        ChangeEvent(
+            event=event,
+            article_id=article.id,
+            slug=article.slug,
+            version=article.version,
+            occurred_at=now,
+            in_public=in_public,
+            in_syndicated=in_syndicated,
         )
+        for event, in_public, in_syndicated in rows
+        if event is not None
+    ]
+    session.add_all(recorded)
+    await session.flush()
+    # The webhooks' outbox, in the same transaction: the change and its notice commit together.
+    session.add_all(WebhookOutbox(change_seq=change.seq) for change in recorded)
     await session.flush()
 
 
@@ -122,7 +126,7 @@ async def release_due(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         if await session.scalar(select(pending.exists())) is False:
             return 0
     async with sessionmaker.begin() as session:
-        await session.connection(execution_options={WRITE_OPTION: True})
+        await take_write_lock(session)
         await _lock_log(session)  # a concurrent release then finds nothing left
         due = list(await session.scalars(pending.order_by(ScheduledChange.due_at)))
         for scheduled in due:

@@ -13,6 +13,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from app.articles.schemas import ArticleRead
+from app.fields import rfc3339
 
 RSS_MEDIA_TYPE = "application/rss+xml"
 ATOM_MEDIA_TYPE = "application/atom+xml"
@@ -143,10 +144,6 @@ def atom(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
     return feed.atom_str(pretty=True)
 
 
-def _rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _json_item(channel: Channel, article: ArticleRead) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": item_id(article),
@@ -154,8 +151,8 @@ def _json_item(channel: Channel, article: ArticleRead) -> dict[str, Any]:
         "title": article.headline,
         "summary": article.deck,
         "content_html": article.body_html,
-        "date_published": _rfc3339(article.published_at or article.updated_at),
-        "date_modified": _rfc3339(item_updated(article)),
+        "date_published": rfc3339(article.published_at or article.updated_at),
+        "date_modified": rfc3339(item_updated(article)),
         "authors": [{"name": a.name} for a in article.authors],
         "tags": list(dict.fromkeys(c["term"] for c in categories(channel, article))),
         "language": article.language,

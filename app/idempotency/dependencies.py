@@ -21,7 +21,7 @@ from . import service
 from .service import Claim, StoredResponse
 
 HEADER = "Idempotency-Key"
-REPLAYED_HEADERS = ("content-type", "location", "etag")
+REPLAYED_HEADERS = ("content-type", "location", "etag", "cache-control")
 STATE = "idempotency"
 
 

@@ -1,0 +1,89 @@
+"""Where webhooks may deliver: http(s) URLs on public addresses. Private, loopback,
+link-local and other non-global addresses are refused (server-side request forgery) unless
+the deployment allows them. Names are resolved and checked at every attempt, and the request
+then goes to the address that was checked, so a name cannot be re-pointed in between."""
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import HttpUrl
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RefusedUrl(ValueError):
+    """The URL may not receive webhooks; the message says why."""
+
+
+def _is_public(address: Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _literal(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_url(url: str, *, allow_private: bool) -> None:
+    """What can be judged without the network: scheme, host, credentials, literal address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise RefusedUrl("must be an http or https URL")
+    if not parts.hostname:
+        raise RefusedUrl("must name a host")
+    if parts.username or parts.password:
+        raise RefusedUrl("must not carry credentials; the signature authenticates deliveries")
+    try:
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        raise RefusedUrl("has an invalid port") from None
+    if allow_private:
+        return
+    # The URL standard reads 2130706433, 0x7f000001, 127.1 and 127.0.0.1. as 127.0.0.1:
+    # judge the host as written and as a URL parser reads it, so no spelling slips past.
+    try:
+        parsed_host = HttpUrl(url).host or ""
+    except ValueError:
+        raise RefusedUrl("is not a valid URL") from None
+    for host in (parts.hostname, parsed_host.strip("[]")):
+        address = _literal(host)
+        if address is not None and not _is_public(address):
+            raise RefusedUrl(f"points at {address}, a private or reserved address")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A request pinned to a checked address: send to `url` with these headers/extensions."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, str]
+
+
+async def resolve(url: str, *, allow_private: bool) -> Target:
+    check_url(url, allow_private=allow_private)
+    parts = urlsplit(url)
+    host = parts.hostname
+    assert host is not None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        raise ConnectionError(f"cannot resolve {host}: {error}") from None
+    addresses = [ipaddress.ip_address(info[4][0]) for info in found]
+    if not allow_private:
+        for address in addresses:
+            if not _is_public(address):
+                raise RefusedUrl(f"{host} resolves to {address}, a private or reserved address")
+    address = addresses[0]
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    pinned = urlunsplit(parts._replace(netloc=f"{literal}:{port}"))
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return Target(pinned, {"Host": parts.netloc}, extensions)
