@@ -120,6 +120,45 @@ def demo(
 
 
 @cli.command()
+def ingest(
+    file: Annotated[
+        typer.FileText,
+        typer.Argument(metavar="FILE", encoding="utf-8", help="The raw page; - reads stdin."),
+    ],
+    html: Annotated[bool, typer.Option(help="The page is HTML (the default for .html).")] = False,
+    publish: Annotated[bool, typer.Option(help="Publish the article at once.")] = False,
+    section: Annotated[str | None, typer.Option(help="The article's section.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for several.")] = None,
+) -> None:
+    """Turn a raw story page into a draft article with its attributed claims, in the local
+    database, and say what was found."""
+    from app.errors import AppError
+    from app.ingest import service as ingesting
+
+    try:
+        content = file.read()
+    except UnicodeDecodeError:
+        raise typer.BadParameter(f"{file.name} is not UTF-8 text") from None
+    as_html = html or file.name.endswith((".html", ".htm"))
+    raw = ingesting.Raw(content, html=as_html, section=section, tags=tag or [])
+    try:
+        draft = ingesting.draft(raw)
+    except AppError as error:
+        typer.echo(f"Not ingested: {error.detail}", err=True)
+        raise typer.Exit(code=1) from None
+    article = _run(
+        lambda session: ingesting.store(session, draft, "newsdesk ingest", publish=publish)
+    )
+    cited = [a.source.name for c in draft.claims for a in c.attributions]  # type: ignore[union-attr]
+    attributed = sum(bool(c.attributions) for c in draft.claims)
+    typer.echo(f"{article.status.value.capitalize()} {article.slug} ({article.id}).")
+    typer.echo(
+        f"{len(draft.claims)} claims, {attributed} attributed; "
+        f"sources: {', '.join(dict.fromkeys(cited)) or 'none'}."
+    )
+
+
+@cli.command()
 def purge(
     older_than: Annotated[
         int, typer.Option(min=0, help="Remove articles deleted more than this many days ago.")
@@ -129,6 +168,40 @@ def purge(
     is the one operation that loses data)."""
     removed = _run(lambda session: workflow.purge(session, timedelta(days=older_than)))
     typer.echo(f"Purged {removed} deleted article{'s' if removed != 1 else ''}.")
+
+
+@cli.command("export")
+def export_archive(
+    out: Annotated[
+        typer.FileBinaryWrite | None,
+        typer.Option(metavar="FILE", help="Write to this file instead of stdout."),
+    ] = None,
+) -> None:
+    """Write every article (deleted ones too) with its claims, sources and revisions as
+    NDJSON: the logical backup that `newsdesk import` restores."""
+    import sys
+
+    from app.archive.export import export_articles
+
+    exported = _run(lambda session: export_articles(session, out or sys.stdout.buffer))
+    typer.echo(f"Exported {exported} article{'s' if exported != 1 else ''}.", err=True)
+
+
+@cli.command("import")
+def import_archive(
+    file: Annotated[
+        typer.FileBinaryRead, typer.Argument(metavar="FILE", help="An export; - reads stdin.")
+    ],
+) -> None:
+    """Load a `newsdesk export` file into an empty database: all of it, or nothing."""
+    from app.archive.importer import ImportRefused, import_articles
+
+    try:
+        imported = _run(lambda session: import_articles(session, file))
+    except ImportRefused as error:
+        typer.echo(f"Nothing imported. {error}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"Imported {imported} article{'s' if imported != 1 else ''}.")
 
 
 @keys.command("create")
@@ -174,6 +247,69 @@ def revoke_key(key_id: str) -> None:
         typer.echo(error.detail, err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"Revoked key {parsed}.")
+
+
+@cli.command()
+def post(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A .json file (an article, or an array of them), a .ndjson file (one article "
+            "a line), or - for standard input. Each article is a POST /v1/articles body.",
+        ),
+    ],
+    api: Annotated[str, typer.Option(help="The API's base URL, e.g. http://127.0.0.1:8000.")],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="NEWSDESK_API_KEY",
+            help="API key with content:write (and content:publish for --publish).",
+        ),
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option(help="json or ndjson: what FILE holds (stdin: ndjson).")
+    ] = None,
+    publish: Annotated[bool, typer.Option(help="Publish each story once created.")] = False,
+    retries: Annotated[int, typer.Option(min=0, help="Retries of a transient failure.")] = 5,
+    backoff: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            envvar="NEWSDESK_POST_BACKOFF",
+            help="Seconds before the first retry; doubled each time, with jitter.",
+        ),
+    ] = 0.5,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 30.0,
+) -> None:
+    """Create the stories in FILE on a remote Newsdesk over HTTP. Safe to run again: each
+    story's Idempotency-Key comes from its content, so what an earlier run with the same key
+    created (while the server keeps its keys, 24 h by default) is reported as already there
+    and not written twice. Exit 0 if every story succeeded, 1 if any failed, 2 for a usage
+    error."""
+    from app.client import post as posting
+
+    def usage_error(message: str) -> typer.Exit:
+        typer.echo(message, err=True)
+        return typer.Exit(code=2)
+
+    if not key:
+        raise usage_error("Give the API key with --key or NEWSDESK_API_KEY.")
+    if not api.startswith(("http://", "https://")):
+        raise usage_error(f"--api must be an http(s) URL, not {api!r}.")
+    try:
+        stories = posting.read(file, format)
+    except posting.InputError as error:
+        raise usage_error(f"Cannot post {file}: {error}.") from None
+    client = posting.Client(api, key, retries=retries, backoff=backoff, timeout=timeout)
+    try:
+        results = posting.post_all(client, stories, publish=publish)
+    finally:
+        client.close()
+    for line in posting.summary(results):
+        typer.echo(line)
+    if any(result.error for result in results):
+        raise typer.Exit(code=1)
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from app.db import create_engine
 from app.feeds.router import router as feeds_router
 from app.http import EncodedEntityTags
 from app.idempotency import dependencies as idempotency
+from app.ingest.router import router as ingest_router
 from app.limits import BodySizeLimit
 from app.ops.router import router as ops_router
 from app.settings import Settings, get_settings
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         articles_router,
         claims_router,
+        ingest_router,
         changes_router,
         sources_router,
         taxonomy_router,

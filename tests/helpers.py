@@ -102,6 +102,20 @@ async def row_counts(session: AsyncSession) -> dict[str, int]:
     }
 
 
+# --- the changes feed ----------------------------------------------------------------------
+
+
+def replay(events: list[dict[str, Any]]) -> set[str]:
+    """The ids a partner holds after applying these change events in order."""
+    present: set[str] = set()
+    for event in events:
+        if event["event"] in ("article.unpublished", "article.deleted"):
+            present.discard(event["article_id"])
+        else:
+            present.add(event["article_id"])
+    return present
+
+
 # --- articles over HTTP --------------------------------------------------------------------
 
 
@@ -130,13 +144,15 @@ async def fetch_article(
 # --- the command line ----------------------------------------------------------------------
 
 
-def newsdesk(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `newsdesk *args` as a user would, in a subprocess, against the database at `url`."""
+def newsdesk(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `newsdesk *args` as a user would, in a subprocess, against the database at `url`
+    (with `stdin` as its standard input)."""
     env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
     return subprocess.run(  # noqa: S603
         [sys.executable, "-m", "app.cli", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

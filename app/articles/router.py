@@ -192,7 +192,8 @@ async def get_article(
     )
 
 
-def _written(article: Article, status_code: int = status.HTTP_200_OK) -> Response:
+def written(article: Article, status_code: int = status.HTTP_200_OK) -> Response:
+    """A write's answer: the article as it now stands, with its ETag (and Location if new)."""
     headers = {"Location": f"/v1/articles/{article.id}"} if status_code == 201 else None
     return json_response(representation(article), status_code=status_code, headers=headers)
 
@@ -209,7 +210,7 @@ async def create_article(
 ) -> Response:
     """Create a draft article with its claims, attributions and sources in one request."""
     article = await service.create(session, data, caller.name)
-    return idem.keep(_written(article, status.HTTP_201_CREATED))
+    return idem.keep(written(article, status.HTTP_201_CREATED))
 
 
 @router.put(
@@ -223,7 +224,7 @@ async def replace_article(
 ) -> Response:
     """Replace the article and its claim list; optional fields left out go back to their
     defaults. Claims given with their `id` keep it; the others are new."""
-    return _written(await service.replace(session, article, data, caller.name))
+    return written(await service.replace(session, article, data, caller.name))
 
 
 @router.patch(
@@ -237,7 +238,7 @@ async def update_article(
     article: WritableArticle, data: ArticlePatch, session: Session, caller: Writer
 ) -> Response:
     """Change some fields (JSON Merge Patch); a new body re-anchors the claims."""
-    return _written(await service.patch(session, article, data, caller.name))
+    return written(await service.patch(session, article, data, caller.name))
 
 
 @router.delete(
@@ -302,7 +303,7 @@ async def publish_article(
     """Publish now, or at `published_at` (a future time schedules it: the article becomes
     visible at that moment). On a published article, `published_at` moves its time."""
     at = data.published_at if data else None
-    return idem.keep(_written(await workflow.publish(session, article, caller.name, at)))
+    return idem.keep(written(await workflow.publish(session, article, caller.name, at)))
 
 
 @router.post(
@@ -315,7 +316,7 @@ async def unpublish_article(
     idem: Idempotency, article: WritableArticle, session: Session, caller: Publisher
 ) -> Response:
     """Take the article back to draft: readers no longer see it."""
-    return idem.keep(_written(await workflow.unpublish(session, article, caller.name)))
+    return idem.keep(written(await workflow.unpublish(session, article, caller.name)))
 
 
 @router.post(
@@ -332,7 +333,7 @@ async def retract_article(
     caller: Publisher,
 ) -> Response:
     """Retract the article: it stays readable, with its body, under the retraction notice."""
-    return idem.keep(_written(await workflow.retract(session, article, data.text, caller.name)))
+    return idem.keep(written(await workflow.retract(session, article, data.text, caller.name)))
 
 
 @router.post(
@@ -351,7 +352,7 @@ async def correct_article(
 ) -> Response:
     """Append a public correction to a published article."""
     corrected = await workflow.correct(session, article, data.text, caller.name)
-    return idem.keep(_written(corrected, status.HTTP_201_CREATED))
+    return idem.keep(written(corrected, status.HTTP_201_CREATED))
 
 
 @router.get(

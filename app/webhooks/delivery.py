@@ -7,13 +7,13 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 import httpx
 import orjson
 
 from app.changes.models import ChangeEvent
 from app.fields import rfc3339
+from app.http import retry_after_seconds
 from app.settings import Settings
 
 from . import addresses, signing
@@ -80,16 +80,8 @@ def test_payload(webhook: Webhook, at: datetime) -> bytes:
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when - datetime.now(UTC), timedelta(0)) if when.tzinfo else None
+    seconds = retry_after_seconds(response.headers.get("retry-after"))
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 async def _excerpt(response: httpx.Response) -> str:

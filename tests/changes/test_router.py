@@ -17,6 +17,7 @@ from app.changes import service as changes
 from app.changes.models import ScheduledChange
 from app.db import WRITE_OPTION
 from tests.factories import article_data
+from tests.helpers import replay
 from tests.live import Live
 
 pytestmark = pytest.mark.anyio
@@ -172,16 +173,6 @@ async def _public_ids(session, syndicated: bool) -> set[str]:  # type: ignore[no
     if syndicated:
         query = query.where(Article.syndication_allowed.is_(True))
     return {str(i) for i in await session.scalars(query)}
-
-
-def replay(events: list[dict[str, Any]]) -> set[str]:
-    present: set[str] = set()
-    for event in events:
-        if event["event"] in ("article.unpublished", "article.deleted"):
-            present.discard(event["article_id"])
-        else:
-            present.add(event["article_id"])
-    return present
 
 
 @pytest.mark.parametrize("seed", [1, 2])

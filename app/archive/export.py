@@ -1,0 +1,66 @@
+"""`newsdesk export`: every article, a page at a time, as `newsdesk-export/1` lines."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.articles.models import Article, ArticleRevision
+from app.articles.service import FULL_LOAD
+from app.pagination import after
+
+from .schemas import FORMAT, ArchivedArticle, ArchivedRevision, ArchiveLine
+
+PAGE_SIZE = 100
+BY_CREATION = (Article.created_at, Article.id)
+
+
+def archive_line(article: Article, revisions: Sequence[ArticleRevision]) -> bytes:
+    """One article (loaded with FULL_LOAD) and its revisions as an NDJSON line."""
+    line = ArchiveLine(
+        format=FORMAT,
+        article=ArchivedArticle.model_validate(article),
+        revisions=[ArchivedRevision.model_validate(revision) for revision in revisions],
+    )
+    return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+async def _revisions(
+    session: AsyncSession, article_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[ArticleRevision]]:
+    """The revisions of a page of articles, oldest first, in one query."""
+    found: dict[uuid.UUID, list[ArticleRevision]] = defaultdict(list)
+    for revision in await session.scalars(
+        select(ArticleRevision)
+        .where(ArticleRevision.article_id.in_(article_ids))
+        .order_by(ArticleRevision.article_id, ArticleRevision.version)
+    ):
+        found[revision.article_id].append(revision)
+    return found
+
+
+async def export_articles(session: AsyncSession, out: IO[bytes]) -> int:
+    """Write every article to `out`, oldest first; returns how many. Reads one snapshot of
+    the database (a single transaction; REPEATABLE READ on PostgreSQL), so articles changed
+    meanwhile are written as they were when the export began."""
+    if session.bind.dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    exported = 0
+    last: list[Any] | None = None
+    while True:
+        query = select(Article).options(*FULL_LOAD).order_by(*BY_CREATION).limit(PAGE_SIZE)
+        if last is not None:
+            query = query.where(after(BY_CREATION, last, descending=False))
+        page = list(await session.scalars(query))
+        revisions = await _revisions(session, [article.id for article in page])
+        for article in page:
+            out.write(archive_line(article, revisions[article.id]))
+        exported += len(page)
+        if len(page) < PAGE_SIZE:
+            return exported
+        last = [page[-1].created_at, page[-1].id]
+        session.expunge_all()  # the page is written: hold one page in memory, not the archive

@@ -1,0 +1,112 @@
+"""The lines of a `newsdesk-export/1` file: the stored rows, read from the ORM on export and
+validated on import. Field names are the column names, so nothing is renamed on the way."""
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from app.articles.models import ArticleStatus
+from app.claims.models import AnchorStatus, AttributionRole, ClaimKind, Verification
+from app.sources.models import SourceKind
+
+FORMAT = "newsdesk-export/1"
+
+
+class Stored(BaseModel):
+    """Every field required (nullable ones too) and nothing unknown: an archive that does
+    not say everything is not one of ours."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+
+class ArchivedSource(Stored):
+    id: uuid.UUID
+    kind: SourceKind
+    name: str
+    # The matching keys are stored as they were, not worked out again.
+    name_key: str
+    affiliation_key: str
+    description: str | None
+    url: str | None
+    affiliation: str | None
+    created_at: AwareDatetime
+
+
+class ArchivedAttribution(Stored):
+    source: ArchivedSource
+    role: AttributionRole
+    cue: str | None
+    anonymous_description: str | None
+
+
+class ArchivedClaim(Stored):
+    id: uuid.UUID
+    position: int
+    statement: str
+    kind: ClaimKind
+    quote: str | None
+    verification: Verification
+    review: dict[str, Any] | None
+    anchor_exact: str | None
+    anchor_prefix: str | None
+    anchor_suffix: str | None
+    anchor_start: int | None
+    anchor_end: int | None
+    anchor_status: AnchorStatus | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    attributions: list[ArchivedAttribution]
+
+
+class ArchivedCorrection(Stored):
+    id: uuid.UUID
+    text: str
+    created_at: AwareDatetime
+
+
+class ArchivedAuthor(Stored):
+    name: str
+
+
+class ArchivedArticle(Stored):
+    id: uuid.UUID
+    slug: str
+    headline: str
+    deck: str | None
+    body: str
+    # Derived on every write, and kept as stored so a restored article reads back the same.
+    body_html: str
+    sourcing: dict[str, int]
+    language: str
+    section: str | None
+    canonical_url: str | None
+    status: ArticleStatus
+    published_at: AwareDatetime | None
+    first_published_at: AwareDatetime | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    deleted_at: AwareDatetime | None
+    version: int
+    syndication_allowed: bool
+    syndication_usage_terms: str | None
+    retraction_text: str | None
+    retracted_at: AwareDatetime | None
+    authors: list[ArchivedAuthor]
+    tags: list[str]
+    corrections: list[ArchivedCorrection]
+    claims: list[ArchivedClaim]
+
+
+class ArchivedRevision(Stored):
+    version: int
+    created_at: AwareDatetime
+    actor: str
+    change: str
+    snapshot: dict[str, Any]
+
+
+class ArchiveLine(Stored):
+    format: Literal["newsdesk-export/1"]
+    article: ArchivedArticle
+    revisions: list[ArchivedRevision]

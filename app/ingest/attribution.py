@@ -1,0 +1,564 @@
+"""Finding who said what: each sentence is searched for attribution patterns built from
+the cue lexicon, in both orders and in their common variants:
+
+- "X said …", "X has previously warned that …", "X are reportedly urging …" (subject, cue);
+- "…, X said." / "…, said X." (the cue after the claim, either order);
+- "according to X", "as reported by X", "a decision first reported by X";
+- "… was confirmed by X", "… denied by X" (passive);
+- "X told Reuters …": the outlet that was told is not the source.
+
+A direct quotation (“…” or "…", possibly over several sentences) becomes a claim of kind
+`quote` attributed to the speaker named beside it, or to the last speaker when none is.
+Sentences without attribution become claims only when they state a fact (a number, an
+event), not when they analyse.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pysbd
+
+from app.claims.models import AttributionRole, ClaimKind
+
+from . import lexicon
+
+QUOTES = re.compile(r"“[^”]{3,}”|\"[^\"]{3,}\"")
+TOKEN = re.compile(r"\S+")
+BOUNDARY = re.compile(r"[,;:(—–]|\bthat\b|[“”\"]|\s-\s")
+CAPITALISED = re.compile(r"^[A-Z][\w.'’&-]*$|^[A-Z]\.[A-Z]\.?")
+CONNECTORS = {"of", "de", "du", "la", "le", "van", "von", "der", "al", "bin", "and", "for"}
+MODIFIERS = {
+    "a",
+    "an",
+    "the",
+    "some",
+    "several",
+    "many",
+    "other",
+    "two",
+    "three",
+    "four",
+    "five",
+    "senior",
+    "top",
+    "former",
+    "local",
+    "independent",
+    "unnamed",
+    "anonymous",
+    "western",
+    "government",
+    "military",
+    "intelligence",
+    "security",
+    "industry",
+    "party",
+    "his",
+    "her",
+    "their",
+    "its",
+}
+PRONOUNS = {"he", "she", "it"}
+BODY_HEADS = lexicon.BODY_NOUNS | lexicon.ORGANIZATION_WORDS | lexicon.GOVERNMENT_WORDS
+FACTUAL = re.compile(
+    r"\d|\b(?:is|are|was|were|has|have|had) (?:preparing|planning|expected|set|scheduled)\b"
+    r"|\b(?:announced|approved|signed|voted|killed|arrested|launched|closed|opened|resigned"
+    r"|elected|fired|struck|attacked|died|injured|follows|comes|came|began|ended|unclear)\b",
+    re.IGNORECASE,
+)
+ANALYSIS = re.compile(
+    r"\b(?:signals?|raising questions|suggests?|appears?|seems?|likely|perhaps|potential"
+    r"|arguably|could|might)\b",
+    re.IGNORECASE,
+)
+CUE_SPAN = re.compile(
+    rf"\b(?P<aux>(?:(?:{lexicon.AUXILIARIES})\s+)*)(?P<verb>[A-Za-z]+)\b(?P<to>\s+to\b)?"
+)
+ACCORDING = re.compile(r"\baccording to\s+(?P<np>.+)", re.IGNORECASE)
+REPORTED_BY = re.compile(
+    r"\b(?P<cue>(?:as\s+|first\s+|originally\s+)*reported by)\s+(?P<np>.+)", re.IGNORECASE
+)
+PASSIVE = re.compile(
+    r"\b(?:was|were|been|is|are|being)\s+(?P<verb>confirmed|denied|disputed|rejected|"
+    r"verified|contested|challenged)\s+by\s+(?P<np>.+)",
+    re.IGNORECASE,
+)
+BACKWARD_ROLES = {
+    AttributionRole.denied_by,
+    AttributionRole.disputed_by,
+    AttributionRole.confirmed_by,
+}
+# "The deal was confirmed by …": a short definite subject that names an earlier claim.
+DEFINITE_PASSIVE = re.compile(r"^(?:The|This|That|These|Those)\s+\w+(?:\s+\w+)?\s+(?:was|were)\s")
+QUOTED_AS = re.compile(r"\b(?:was|were)\s+quoted\s+as\s+saying\b", re.IGNORECASE)
+
+
+@dataclass
+class Attributed:
+    """A source as written in the text, and how the text attributes the claim to it."""
+
+    mention: str
+    role: AttributionRole
+    cue: str
+
+
+@dataclass
+class Finding:
+    """A claim found in the body: its text (`exact` is what to anchor) and attributions."""
+
+    statement: str
+    exact: str
+    kind: ClaimKind = ClaimKind.statement
+    quote: str | None = None
+    attributions: list[Attributed] = field(default_factory=list)
+
+
+_segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def sentences(paragraph: str) -> list[str]:
+    """The paragraph's sentences; one that a quotation runs across is kept whole."""
+    spans = [(s.start, s.end) for s in _segmenter.segment(paragraph)]
+    quotes = [(m.start(), m.end()) for m in QUOTES.finditer(paragraph)]
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        inside = any(q_start < start < q_end for q_start, q_end in quotes)
+        if merged and inside:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return [paragraph[start:end].strip() for start, end in merged if paragraph[start:end].strip()]
+
+
+FUNCTION_WORDS = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "for",
+    "to",
+    "in",
+    "at",
+    "on",
+    "by",
+    "with",
+    "and",
+    "or",
+    "but",
+    "that",
+    "who",
+    "which",
+    "its",
+    "his",
+    "her",
+    "their",
+    "as",
+    "than",
+}
+CONJUNCTIONS = {"and", "but", "while", "yet"}
+RELATIVES = {"who", "which", "whom"}
+# A cue word right after these is a noun ("the report", "on promises"), not a verb.
+NOUN_MARKERS = {
+    "the",
+    "a",
+    "an",
+    "its",
+    "his",
+    "her",
+    "their",
+    "our",
+    "this",
+    "that",
+    "these",
+    "those",
+    "on",
+    "of",
+    "for",
+    "with",
+    "by",
+    "at",
+    "from",
+    "about",
+    "in",
+}
+LEADING_NAME = re.compile(
+    r"^(?:The\s+)?[A-Z][\w’'.-]*(?:\s+(?:of\s+|the\s+|and\s+|de\s+)?[A-Z][\w’'.-]*)*"
+)
+VERBISH = {"is", "are", "was", "were", "has", "have", "had", "to", "will", "would", "be"}
+PASSIVE_AUXILIARIES = {"was", "were", "been", "being", "be", "is", "are"}
+# Where a noun phrase after "by", "according to", "told" or "citing" ends.
+NP_END = re.compile(
+    r"[,;:()]|\s(?:on|last|this|earlier|later|late|that|who|which|as|after|before|but|when|"
+    r"published|released|during|since|while|because|if)\s|\sin\s(?=[A-Z]?[a-z]+day\b)"
+)
+
+
+def _bare(token: str) -> str:
+    return token.casefold().strip(".,;:!?“”\"'()").removesuffix("’s").removesuffix("'s")
+
+
+def _is_head(tokens: list[str], index: int) -> bool:
+    """A describing noun ("officials", "report", "the company") that is not a title before a
+    name."""
+    word = _bare(tokens[index])
+    body = tokens[index].islower() and word in BODY_HEADS
+    if word not in lexicon.ANONYMOUS_HEADS and word not in lexicon.DOCUMENT_WORDS and not body:
+        return False
+    following = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return not (CAPITALISED.match(following) and following not in ("The", "A"))
+
+
+def noun_phrase(piece: str) -> str | None:
+    """The noun phrase that ends `piece` (the text before a cue), if it can name a source:
+    a pronoun, a description ("senior U.S. officials", "a report by the inspectorate"), or
+    a run of capitalised words (titles included; they are split off later)."""
+    tokens = piece.split()
+    if not tokens:
+        return None
+    if len(tokens) == 1 and _bare(tokens[0]) in PRONOUNS:
+        return tokens[0]
+    phrase: list[str] | None = None
+    for index in range(len(tokens)):
+        if _is_head(tokens, index):
+            start = index
+            # Back over modifiers: "senior U.S.", "two", "polling station" (a noun ending in
+            # s stops it: in "terms critics" the source is the critics).
+            while start > 0:
+                before = tokens[start - 1]
+                word = _bare(before)
+                plural = word.endswith("s") and not word.endswith("ss") and len(word) > 3
+                if word in FUNCTION_WORDS - {"a", "an", "the"} or (
+                    plural and word not in MODIFIERS
+                ):
+                    break
+                start -= 1
+                if word in ("a", "an", "the"):
+                    break
+            phrase = tokens[start:]
+            break
+    if phrase is None:
+        end = len(tokens)
+        start = end
+        while start > 0 and (
+            CAPITALISED.match(tokens[start - 1])
+            or (tokens[start - 1] in CONNECTORS and 1 < start < end)
+        ):
+            start -= 1
+        while start < end and tokens[start] in CONNECTORS:
+            start += 1
+        if start > 0 and tokens[start - 1].casefold() == "the":
+            start -= 1
+        # "Spanish sports daily Marca": the outlet's description comes with it.
+        described = start > 0 and tokens[start - 1].casefold() in lexicon.OUTLET_WORDS
+        while described and start > 0 and _bare(tokens[start - 1]) not in FUNCTION_WORDS:
+            start -= 1
+        phrase = tokens[start:end]
+    words = [_bare(token) for token in phrase]
+    if not phrase or words[-1] in FUNCTION_WORDS or all(w in FUNCTION_WORDS for w in words):
+        return None
+    if all(w in lexicon.TIME_WORDS or w in FUNCTION_WORDS for w in words):
+        return None
+    return " ".join(phrase).strip(",;:")
+
+
+def _appositive_name(pieces: list[str]) -> str | None:
+    """'Harald Brink, chief executive of Ostmark Logistics, told …': the name, not the title."""
+    if len(pieces) < 2:
+        return None
+    description = pieces[-1].split()
+    if not description or _bare(description[0]) not in lexicon.TITLES | {"the", "a", "an"}:
+        return None
+    head = description[: next((i for i, w in enumerate(description) if w in RELATIVES), None)]
+    if any(_bare(word) in VERBISH for word in head):
+        return None  # a clause, not a description: "President-elect Trump is preparing to"
+    name = noun_phrase(pieces[-2].strip())
+    if name and len(name.split()) >= 2 and CAPITALISED.match(name.split()[-1]):
+        return name
+    return None
+
+
+def _subject(before: str) -> str | None:
+    """The noun phrase ending `before` (the text preceding a cue), if it can be a source."""
+    before = before.rstrip(" ,")
+    # Only what follows the previous cue can be this one's subject.
+    words = before.split()
+    for index in range(len(words) - 1, 0, -1):
+        if words[index] in lexicon.cue_forms() and _bare(words[index - 1]) not in NOUN_MARKERS:
+            before = " ".join(words[index + 1 :])
+            break
+    pieces = BOUNDARY.split(before)
+    # "A former housing officer, giving evidence on Tuesday, said", "Derek Haverford, 58,
+    # denies": skip the aside.
+    while len(pieces) > 1 and (
+        (pieces[-1].split()[:1] and pieces[-1].split()[0].endswith(("ing", "ed")))
+        or pieces[-1].strip().isdigit()
+    ):
+        pieces = pieces[:-1]
+    return _appositive_name(pieces) or noun_phrase(pieces[-1].strip())
+
+
+def leading_phrase(text: str) -> str | None:
+    """The noun phrase that starts `text` (after "by", "according to", "told", "citing"),
+    up to where the sentence moves on; an appositive name wins over its description."""
+    text = text.strip()
+    cut = NP_END.search(text)
+    phrase = text[: cut.start()] if cut else text
+    phrase = phrase.strip().rstrip(".!?")
+    if cut and cut.group().startswith(","):
+        appositive = noun_phrase(NP_END.split(text[cut.end() :])[0].strip().rstrip(".!?"))
+        tokens = phrase.split()
+        describes = tokens and _bare(tokens[-1]) in lexicon.TITLES | lexicon.ANONYMOUS_HEADS
+        named = appositive and CAPITALISED.match(appositive.split()[0]) and " " in appositive
+        if describes and named:
+            return appositive
+    return phrase or None
+
+
+def _after_np(after: str) -> str | None:
+    """The noun phrase right after an inverted cue ("…, said Ana Ribeiro, the minister.")."""
+    piece = BOUNDARY.split(after)[0].strip().rstrip(".!?")
+    tokens = piece.split()
+    if not tokens or len(tokens) > 8:
+        return None
+    found = noun_phrase(piece)
+    return found if found == piece.strip(",;: ") else None
+
+
+def _role(verb: str, mention: str) -> AttributionRole:
+    base, role = lexicon.cue_forms()[verb.casefold()]
+    if base in lexicon.REPORTING_VERBS and lexicon.is_publication(mention):
+        return AttributionRole.reported_by
+    return role
+
+
+def _is_document(mention: str) -> bool:
+    return any(_bare(word) in lexicon.DOCUMENT_WORDS for word in mention.split()[:3])
+
+
+def _cue_attributions(
+    text: str, patterns: list[tuple[int, Attributed]]
+) -> list[tuple[int, Attributed]]:
+    """Subject-and-cue attributions in `text`, each with the position of its cue. Those the
+    patterns found already can be what a later cue refers to ("according to X, which said")."""
+    found: list[tuple[int, Attributed]] = []
+    for match in CUE_SPAN.finditer(text):
+        verb = match["verb"]
+        if not verb.islower() or verb not in lexicon.cue_forms():
+            continue  # "States" in "the United States" is no cue
+        base = lexicon.cue_forms()[verb][0]
+        hedges = [w for w in match["aux"].split() if w.casefold() in lexicon.HEDGES]
+        cue = " ".join([*hedges, verb])
+        before, after = text[: match.start()], text[match.end() :]
+        if base == "cite":  # "…, citing an internal memo": the memo is the source
+            cited = leading_phrase(after)
+            if cited:
+                found.append(
+                    (match.start("verb"), Attributed(cited, AttributionRole.asserted_by, cue))
+                )
+            continue
+        auxiliaries = [_bare(word) for word in match["aux"].split()]
+        previous = _bare(before.split()[-1]) if before.split() else ""
+        if previous == "to" or (auxiliaries and auxiliaries[-1] in PASSIVE_AUXILIARIES):
+            continue  # "preparing to announce", "were told to boil": no one is cited
+        if previous in NOUN_MARKERS and not auxiliaries:
+            continue  # "by the state", "live on promises": a noun
+        participle = verb.endswith("ing") and not auxiliaries  # ", saying", not "are saying"
+        prior = sorted([f for f in found + patterns if f[0] < match.start()], key=lambda f: f[0])
+        if previous in CONJUNCTIONS | RELATIVES and prior:
+            # "X acknowledged …, but said …", "X, which said …": X again (and all of them).
+            at = prior[-1][0]
+            for earlier in [a for position, a in prior if position == at]:
+                again = Attributed(earlier.mention, _role(verb, earlier.mention), cue)
+                found.append((match.start("verb"), again))
+            continue
+        if previous in CONJUNCTIONS:
+            leading = LEADING_NAME.match(BOUNDARY.split(before)[-1].strip())
+            mention = leading.group() if leading else None  # "The Bank … raised …, and said"
+        elif participle:
+            # ", adding: …" continues the main clause, whose subject was cited already.
+            mention = None if found or not before.rstrip().endswith(",") else _subject(before)
+        else:
+            mention = _subject(before)
+        if mention is None and not participle and re.search(r"[,“”\"]\s*$", before):
+            mention = _after_np(after)  # inverted: "…," said X.
+        carried = (
+            (participle and before.rstrip().endswith(","))
+            or previous in CONJUNCTIONS
+            or previous in RELATIVES  # "…, according to X, which said …"
+        )
+        if mention is None and carried and found:
+            mention = found[-1][1].mention  # "X claimed …, stating …" / "… but said …": X
+        if mention is None or (base in lexicon.DOCUMENT_CUES and not _is_document(mention)):
+            continue
+        if verb.casefold() == "reported" and re.match(r"\s*by\b", after):
+            continue  # "reported by X" is its own pattern
+        role = _role(verb, mention)
+        if before.rstrip().endswith(("first", "originally")):
+            role, cue = AttributionRole.first_reported_by, f"first {cue}"
+        for each in _coordinated(before, mention):
+            found.append((match.start("verb"), Attributed(each, role, cue)))
+    return _relays(found, text)
+
+
+def _coordinated(before: str, mention: str) -> list[str]:
+    """'The Northern Democracy Monitor and the Helsinki Committee (both) said': each one."""
+    piece = BOUNDARY.split(before.rstrip(" ,"))[-1]
+    piece = re.sub(r"^\s*Both\s+|\s+both\s*$", "", piece)
+    left, sep, right = piece.partition(" and ")
+    if not sep:
+        return [mention]
+    names = [noun_phrase(left.strip()), noun_phrase(right.strip())]
+    if all(name and CAPITALISED.match(name.split()[-1]) for name in names):
+        return [name for name in names if name]
+    return [mention]
+
+
+def _relays(found: list[tuple[int, Attributed]], text: str) -> list[tuple[int, Attributed]]:
+    """In "X told Y that Z said …" Z made the claim and X only passes it on (reported_by)."""
+    for index, (at, attributed) in enumerate(found):
+        if attributed.cue.split()[-1] != "told":
+            continue
+        later = [a for position, a in found[index + 1 :] if position > at]
+        if any(a.mention != attributed.mention for a in later) and " that " in text[at:]:
+            attributed.role = AttributionRole.reported_by
+    return found
+
+
+def _pattern_attributions(text: str) -> list[tuple[int, Attributed]]:
+    found: list[tuple[int, Attributed]] = []
+    for match in ACCORDING.finditer(text):
+        mention = leading_phrase(match["np"]) or match["np"].strip()
+        role = (
+            AttributionRole.reported_by
+            if lexicon.is_publication(mention)
+            else AttributionRole.asserted_by
+        )
+        found.append((match.start(), Attributed(mention, role, "according to")))
+    for match in REPORTED_BY.finditer(text):
+        cue = " ".join(match["cue"].split()).casefold()
+        first = "first" in cue or "originally" in cue
+        role = AttributionRole.first_reported_by if first else AttributionRole.reported_by
+        mention = leading_phrase(match["np"]) or match["np"].strip()
+        found.append((match.start(), Attributed(mention, role, cue)))
+    for match in PASSIVE.finditer(text):
+        verb = match["verb"].casefold()
+        mention = leading_phrase(match["np"]) or match["np"].strip()
+        found.append((match.start(), Attributed(mention, _role(verb, mention), f"{verb} by")))
+    for match in QUOTED_AS.finditer(text):
+        mention = _subject(text[: match.start()])
+        if mention:
+            quoted = Attributed(mention, AttributionRole.asserted_by, "quoted as saying")
+            found.append((match.start(), quoted))
+    return found
+
+
+def _without_told_outlets(found: list[tuple[int, Attributed]], text: str) -> list:
+    """Drop an audience that was only told ("X told Reuters"): it reports nothing itself."""
+    told = {
+        leading_phrase(m["np"]) for m in re.finditer(r"\b(?:told|telling)\s+(?P<np>[^,.;:]+)", text)
+    }
+    return [(at, a) for at, a in found if a.mention not in told]
+
+
+def attributions(text: str) -> list[tuple[int, Attributed]]:
+    patterns = _pattern_attributions(text)
+    found = sorted(patterns + _cue_attributions(text, patterns), key=lambda f: f[0])
+    unique: dict[tuple[str, AttributionRole, str], tuple[int, Attributed]] = {}
+    for at, attributed in _without_told_outlets(found, text):
+        key = (attributed.mention.casefold(), attributed.role, attributed.cue)
+        unique.setdefault(key, (at, attributed))
+    return list(unique.values())
+
+
+def is_factual(sentence: str) -> bool:
+    return bool(FACTUAL.search(sentence)) and not ANALYSIS.search(sentence)
+
+
+@dataclass
+class Reading:
+    """What has been read of the article so far: its claims, and the last speaker (for a
+    quotation that names none)."""
+
+    claims: list[Finding] = field(default_factory=list)
+    last_speaker: str | None = None
+
+
+def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
+    """A denial, dispute or confirmation of an earlier claim: "denied that report", "The
+    deal was confirmed by …"."""
+    if DEFINITE_PASSIVE.match(sentence) and attributed.cue.endswith(" by"):
+        return True
+    if attributed.role not in BACKWARD_ROLES:
+        return False
+    after = sentence[at:].split(maxsplit=1)
+    return len(after) == 2 and bool(lexicon.BACK_REFERENCES.match(after[1]))
+
+
+def read_paragraph(paragraph: str, reading: Reading) -> None:
+    """Add the claims of one paragraph to `reading`."""
+    for sentence in sentences(paragraph):
+        cited = attributions(sentence)
+        earlier = [claim for claim in reading.claims if claim.attributions]
+        if earlier:
+            backward = [(at, a) for at, a in cited if _points_back(sentence, at, a)]
+            earlier[-1].attributions += [a for _, a in backward]
+            cited = [c for c in cited if c not in backward]
+            if backward and not cited:
+                continue
+        quotes = list(QUOTES.finditer(sentence))
+        if quotes:
+            reading.claims += _quote_findings(sentence, quotes, cited, reading.last_speaker)
+        elif cited:
+            reading.claims.append(Finding(sentence, sentence, attributions=[a for _, a in cited]))
+        elif is_factual(sentence):
+            reading.claims.append(Finding(sentence, sentence))
+        if cited:
+            reading.last_speaker = cited[-1][1].mention
+
+
+def _quote_findings(
+    sentence: str,
+    quotes: list[re.Match[str]],
+    cited: list[tuple[int, Attributed]],
+    last_speaker: str | None,
+) -> list[Finding]:
+    """The quotations of a sentence, and the statement around them when it makes one too.
+    A whole quoted sentence is a claim of its own, attributed by the cue nearest to it; a
+    partial quotation ("said there was "no evidence"") keeps the sentence as its claim."""
+    whole = [q for q in quotes if q.group()[1:2].isupper()]
+    if not whole:
+        speakers = [a for _, a in cited] or _fallback(last_speaker)
+        words = " … ".join(q.group()[1:-1].strip() for q in quotes)
+        return [Finding(sentence, sentence, ClaimKind.quote, words, speakers)]
+    findings, used = [], set()
+    for quote in whole:
+        words = quote.group()[1:-1].strip()
+        nearest = min(cited, key=lambda f: _distance(f[0], quote), default=None)
+        speakers = [nearest[1]] if nearest else _fallback(last_speaker)
+        if nearest:
+            used.add(id(nearest[1]))
+        findings.append(Finding(words, words, ClaimKind.quote, words, speakers))
+    others = [a for _, a in cited if id(a) not in used]
+    if others:
+        # What the sentence says besides the quotation: before it ("Putin claimed …,
+        # stating, “…”") or after it ("“…,” said X, who told Y she had …").
+        first_cue = min((at for at, a in cited if id(a) in used), default=len(sentence))
+        before = sentence[: min(first_cue, whole[0].start())].strip(" ,:")
+        after = sentence[whole[-1].end() :].strip(" ,:.")
+        paraphrase = before if len(before.split()) >= 4 else after
+        if len(paraphrase.split()) >= 4:
+            findings.insert(0, Finding(paraphrase, paraphrase, attributions=others))
+    return findings
+
+
+def _fallback(last_speaker: str | None) -> list[Attributed]:
+    """A quotation that names no speaker is the last speaker's."""
+    if last_speaker is None:
+        return []
+    return [Attributed(last_speaker, AttributionRole.asserted_by, "")]
+
+
+def _distance(position: int, quote: re.Match[str]) -> int:
+    if position < quote.start():
+        return quote.start() - position
+    return max(position - quote.end(), 0)

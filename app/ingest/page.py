@@ -1,0 +1,192 @@
+"""From a raw story page to its parts: headline, deck, byline and the story's paragraphs.
+
+Text pages are read line by line: furniture lines go (the list in `lexicon`, plus short
+lines without sentence punctuation, which on a news page are navigation, labels and
+captions); the first substantial line is the headline and a later copy of it is dropped; a
+teaser that repeats the story's opening becomes the deck. HTML pages are first reduced to
+their main text by trafilatura, then read the same way.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import trafilatura
+
+from . import lexicon
+
+SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]$")
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# Under this many words, a line without sentence punctuation is not story text.
+SHORT_LINE_WORDS = 6
+HEADLINE_MIN_WORDS = 4
+# A line this long that ends like a sentence is where the story begins.
+STORY_PARAGRAPH_WORDS = 15
+HEADLINE_MAX_CHARS = 300
+# How much of a teaser's vocabulary must recur in the story's opening for it to be the deck.
+TEASER_OVERLAP = 0.7
+
+
+class NoStory(ValueError):
+    """The page holds no story to ingest; the message says what is missing."""
+
+
+@dataclass
+class Page:
+    headline: str
+    deck: str
+    paragraphs: list[str]
+    authors: list[str] = field(default_factory=list)
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text.casefold())
+
+
+def _is_furniture(line: str) -> bool:
+    bare = line.strip().strip("<>|•·-–—»«›‹☰ ").casefold()
+    if not bare or bare in lexicon.FURNITURE or line.count(" | ") >= 2:
+        return True
+    if any(pattern.search(bare) for pattern in lexicon.FURNITURE_PATTERNS):
+        return True
+    return bare.startswith(lexicon.FURNITURE_PREFIXES)
+
+
+def _lines(text: str) -> list[str]:
+    """Non-empty lines, with a paragraph that was wrapped over several lines joined again."""
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        wrapped = lines and not SENTENCE_END.search(lines[-1]) and line[0].islower()
+        if wrapped:
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+    return lines
+
+
+def _is_prose(line: str) -> bool:
+    return len(_words(line)) >= SHORT_LINE_WORDS or bool(SENTENCE_END.search(line))
+
+
+def _same_line(a: str, b: str) -> bool:
+    return _words(a) == _words(b)
+
+
+def _repeats_opening(teaser: str, opening: str) -> bool:
+    """The teaser is the story's first sentence again, word for word or nearly."""
+    teaser_words, opening_words = _words(teaser), _words(opening)
+    if not teaser_words:
+        return False
+    shared = len(set(teaser_words) & set(opening_words)) / len(set(teaser_words))
+    return teaser_words[:8] == opening_words[:8] or shared >= TEASER_OVERLAP
+
+
+def _headline_at(lines: list[str]) -> int:
+    for index, line in enumerate(lines):
+        words = len(_words(line))
+        wordy = words >= 0.6 * len(line.split())  # not a ticker or a list of figures
+        if words >= HEADLINE_MIN_WORDS and len(line) <= HEADLINE_MAX_CHARS and wordy:
+            return index
+    raise NoStory("No headline found: the page has no line of four words or more.")
+
+
+def _is_story_paragraph(line: str) -> bool:
+    return len(_words(line)) >= STORY_PARAGRAPH_WORDS and bool(SENTENCE_END.search(line))
+
+
+SITE_TITLE = re.compile(r"^(?P<title>.+?)\s+(?:\||-|–|—)\s+[^|–—]{2,60}$")
+
+
+def _without_site_titles(lines: list[str]) -> list[str]:
+    """A browser title ("Headline | Site") goes when the headline also stands alone."""
+    plain = {" ".join(_words(line)) for line in lines}
+    kept = []
+    for line in lines:
+        title = SITE_TITLE.match(line)
+        if title and " ".join(_words(title["title"])) in plain:
+            continue
+        kept.append(line)
+    return kept
+
+
+def _is_meta(line: str) -> bool:
+    """A byline or a timestamp: page furniture that marks where the story begins."""
+    bare = line.strip().casefold()
+    byline = lexicon.BYLINE.match(line)
+    return bool(byline and len(_words(line)) <= 12) or any(
+        pattern.search(bare) for pattern in lexicon.TIMESTAMPS
+    )
+
+
+def _authors(lines: list[str]) -> list[str]:
+    authors = []
+    for line in lines:
+        byline = lexicon.BYLINE.match(line)
+        if byline and len(_words(line)) <= 12:
+            authors += [name.strip() for name in re.split(r"\s+and\s+", byline["names"])]
+    return authors
+
+
+def _deck_and_body(after: list[str], headline: str) -> tuple[str, list[str]]:
+    """Split what follows the headline into the deck (a teaser, or "") and the story."""
+    copy = next((i for i, line in enumerate(after) if _same_line(line, headline)), None)
+    if copy is not None:
+        # Headline, teaser, headline again, story: the teaser is the deck.
+        return " ".join(line for line in after[:copy] if _is_prose(line)), after[copy + 1 :]
+    # A teaser sits above the byline or timestamp; the story starts below them.
+    prose_seen, last_meta = 0, None
+    for index, line in enumerate(after):
+        if _is_meta(line):
+            last_meta = index
+        elif _is_prose(line):
+            prose_seen += 1
+            if prose_seen > 2:
+                break
+    if last_meta is not None:
+        teasers = [line for line in after[:last_meta] if _is_prose(line) and not _is_meta(line)]
+        return (teasers[0] if teasers else ""), after[last_meta + 1 :]
+    opening = next((i for i, line in enumerate(after) if _is_story_paragraph(line)), 0)
+    teasers = [line for line in after[:opening] if _is_prose(line)]
+    return (teasers[0] if teasers else ""), after[opening:]
+
+
+def read_text(text: str) -> Page:
+    lines = _without_site_titles([line for line in _lines(text) if not _is_furniture(line)])
+    start = _headline_at([line if not _is_meta(line) else "" for line in lines])
+    headline = lines[start]
+    deck, rest = _deck_and_body(lines[start + 1 :], headline)
+    # Story paragraphs end like sentences; related headlines and labels do not.
+    body = [
+        line
+        for line in rest
+        if _is_prose(line) and SENTENCE_END.search(line) and not _is_meta(line)
+    ]
+    if not deck and len(body) >= 2 and _repeats_opening(body[0], body[1]):
+        deck, body = body[0], body[1:]  # a teaser that the story then repeats
+    if sum(len(_words(p)) for p in body) < 20:
+        raise NoStory("No story found: after the headline there is no paragraph of text.")
+    return Page(headline=headline, deck=deck, paragraphs=body, authors=_authors(lines))
+
+
+def read_html(html: str) -> Page:
+    """The main text of an HTML page (scripts, navigation and boilerplate left behind)."""
+    text = trafilatura.extract(
+        html, include_comments=False, include_tables=False, favor_precision=True
+    )
+    metadata = trafilatura.extract_metadata(html)
+    title = metadata.title if metadata is not None and metadata.title else ""
+    if not text:
+        raise NoStory("No story found in the HTML: the page has no main text.")
+    page = read_text(f"{title}\n\n{text}" if title else text)
+    if metadata is not None and metadata.author and not page.authors:
+        page.authors = [name.strip() for name in metadata.author.split(";") if name.strip()]
+    return page
+
+
+def is_english(page: Page) -> bool:
+    words = _words(" ".join(page.paragraphs))
+    if not words:
+        return False
+    return sum(word in lexicon.ENGLISH_MARKERS for word in words) / len(words) >= 0.12

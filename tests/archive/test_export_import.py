@@ -1,0 +1,438 @@
+"""`newsdesk export` and `newsdesk import`: an export of a newsroom with articles in every
+state restores, into an empty database on either backend, to the same bytes, the same API
+answers and a changes feed that replays to the public set; a refused import stores nothing."""
+
+import io
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from alembic import command
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.archive import export, importer
+from app.articles.models import Article, ArticleRevision, publicly_visible
+from app.auth import service as keys
+from app.auth.models import Scope
+from app.changes.models import ChangeEvent, ScheduledChange
+from app.claims.models import Attribution, Claim
+from app.db import create_engine, get_sessionmaker
+from app.main import create_app
+from app.ops.service import alembic_config
+from app.settings import Settings
+from app.sources.models import Source
+from tests.databases import BACKENDS, fresh_database
+from tests.factories import article_data
+from tests.helpers import ROOT, count_rows, newsdesk, replay
+from tests.live import Live
+
+pytestmark = pytest.mark.anyio
+
+STORED = (Article, Claim, Attribution, Source, ArticleRevision, ChangeEvent, ScheduledChange)
+OFFICIALS = {"name": "Senior officials", "kind": "anonymous", "affiliation": "Port ministry"}
+REVIEW = {
+    "rating": "Mostly true",
+    "rating_value": 4,
+    "best_rating": 5,
+    "worst_rating": 1,
+    "reviewed_by": "Newsdesk fact check",
+    "reviewed_at": "2026-11-20T08:30:00Z",
+    "url": "https://factcheck.example/pier",
+}
+PUBLIC = ("pier-closes", "bridge-retracted", "pier-corrected", "partners-closed")
+
+
+# --- databases and the command line --------------------------------------------------------
+
+
+def _migrated(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
+    url, drop = fresh_database(backend, directory)
+    command.upgrade(alembic_config(url), "head")
+    return url, drop
+
+
+@pytest.fixture
+def target(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A second database on the test's backend, empty and migrated."""
+    url, drop = _migrated(backend, tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def targets(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An empty, migrated database on every backend under test."""
+    made = {backend: _migrated(backend, tmp_path) for backend in BACKENDS}
+    yield {backend: url for backend, (url, _) in made.items()}
+    for _, drop in made.values():
+        drop()
+
+
+def newsdesk_bytes(url: str, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """`tests.helpers.newsdesk`, with bytes in and out: `stdin` piped in, stdout as sent."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "NEWSDESK_DATABASE_URL": url},
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def _export(engine: AsyncEngine) -> bytes:
+    """The export, made in this process (the command is tested elsewhere in this module)."""
+    out = io.BytesIO()
+    async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
+        await export.export_articles(session, out)
+    return out.getvalue()
+
+
+async def _row_counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            return {model.__name__: await count_rows(session, model) for model in STORED}
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Restored:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def _serving(url: str, settings: Settings) -> AsyncIterator[Restored]:
+    """The app on the database at `url` (settings otherwise the same), with a key made there."""
+    engine = create_engine(url)
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with sessionmaker.begin() as session:
+            _, secret = await keys.create(session, "restorer", [Scope.write, Scope.publish])
+        app = create_app(settings.model_copy(update={"database_url": url}))
+        app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            yield Restored(client, {"Authorization": f"Bearer {secret}"}, sessionmaker)
+    finally:
+        await engine.dispose()
+
+
+# --- the newsroom --------------------------------------------------------------------------
+
+
+async def _call(live: Live, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    response = await live.client.request(method, url, headers=live.headers, **kwargs)
+    assert response.status_code in (200, 201, 204), response.text
+    return response.json() if response.content else {}
+
+
+@pytest.fixture
+async def newsroom(live: Live) -> dict[str, str]:
+    """Articles in every state, committed, built over the API with several revisions each:
+    the article ids by slug, in the order they were created."""
+    ids: dict[str, str] = {}
+    now = datetime.now(UTC)
+
+    async def create(slug: str, **overrides: Any) -> str:
+        created = await _call(
+            live, "POST", "/v1/articles", json=article_data(slug=slug, **overrides)
+        )
+        ids[slug] = created["id"]
+        return f"/v1/articles/{created['id']}"
+
+    async def publish(url: str, at: datetime | None = None) -> None:
+        body = {"published_at": at.isoformat()} if at else None
+        await _call(live, "POST", f"{url}/publish", json=body)
+
+    draft = await create("ferry-timetable", headline="Überfahrt: ferry timetable — changes")
+    await _call(
+        live,
+        "PATCH",
+        draft,
+        json={
+            "deck": "Winter hours.",
+            "authors": [{"name": "Ines Calder"}, {"name": "Jonas Weiß"}],
+        },
+    )
+
+    pier = await create("pier-closes")
+    await publish(pier, now - timedelta(days=2))
+    claim = await _call(
+        live,
+        "POST",
+        f"{pier}/claims",
+        json={
+            "statement": "Repairs will take six weeks.",
+            "kind": "report",
+            "verification": "disputed",
+            "review": REVIEW,
+            "attributions": [
+                {
+                    "source": OFFICIALS,
+                    "role": "reported_by",
+                    "cue": "officials said",
+                    "anonymous_description": "two officials familiar with the plan",
+                }
+            ],
+        },
+    )
+    await _call(live, "PATCH", f"/v1/claims/{claim['id']}", json={"verification": "confirmed"})
+    first_claim = (await _call(live, "GET", pier))["claims"][0]["id"]
+    await _call(live, "DELETE", f"/v1/claims/{first_claim}")  # leaves a gap in the positions
+    await _call(live, "PATCH", pier, json={"body": "The pier closes. Nobody was quoted."})
+
+    await publish(await create("harbour-fees", section="business"), now + timedelta(days=3))
+
+    retracted = await create("bridge-retracted", tags=["bridge"])
+    await publish(retracted)
+    await _call(live, "POST", f"{retracted}/retract", json={"text": "The bridge never closed."})
+
+    corrected = await create("pier-corrected")
+    await publish(corrected)
+    for text in ("The director's name was misspelt.", "The pier is in the north."):
+        await _call(live, "POST", f"{corrected}/corrections", json={"text": text})
+
+    deleted = await create("old-story")
+    await publish(deleted)
+    await _call(live, "DELETE", deleted)
+
+    pulled = await create("pulled")
+    await publish(pulled)
+    await _call(live, "POST", f"{pulled}/unpublish")
+
+    closed = await create(
+        "partners-closed",
+        syndication={"allowed": False, "usage_terms": "Not for resale."},
+        claims=[
+            {
+                "statement": "The ministry backs the repairs.",
+                "attributions": [{"source": OFFICIALS, "role": "confirmed_by"}],
+            }
+        ],
+    )
+    await publish(closed)
+    return ids
+
+
+# --- the round trip ------------------------------------------------------------------------
+
+
+async def test_export_import_export_is_byte_identical_on_every_backend(
+    newsroom: dict[str, str], database_url: str, targets: dict[str, str], tmp_path: Path
+) -> None:
+    archive = tmp_path / "newsroom.ndjson"
+    exported = newsdesk(database_url, "export", "--out", str(archive))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stderr.strip() == f"Exported {len(newsroom)} articles."
+
+    lines = [orjson.loads(line) for line in archive.read_bytes().splitlines()]
+    assert [line["article"]["slug"] for line in lines] == list(newsroom)
+    assert {line["format"] for line in lines} == {"newsdesk-export/1"}
+    for line in lines:  # every version is there, each with its snapshot
+        versions = [revision["version"] for revision in line["revisions"]]
+        assert versions == list(range(1, line["article"]["version"] + 1))
+    by_slug = {line["article"]["slug"]: line["article"] for line in lines}
+    assert by_slug["old-story"]["deleted_at"] is not None
+    assert [c["position"] for c in by_slug["pier-closes"]["claims"]] == [1, 2]
+    assert by_slug["pier-closes"]["claims"][0]["anchor_status"] == "orphaned"
+
+    for backend, url in targets.items():  # into either backend, whichever it came from
+        imported = newsdesk(url, "import", str(archive))
+        assert imported.returncode == 0, imported.stderr
+        assert imported.stdout.strip() == f"Imported {len(newsroom)} articles."
+        again = tmp_path / f"again-{backend}.ndjson"
+        assert newsdesk(url, "export", "--out", str(again)).returncode == 0
+        assert again.read_bytes() == archive.read_bytes(), backend
+
+
+async def test_out_file_and_stdout_give_the_same_bytes(
+    newsroom: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    archive = tmp_path / "out.ndjson"
+    written = newsdesk_bytes(database_url, "export", "--out", str(archive))
+    printed = newsdesk_bytes(database_url, "export")
+    assert written.returncode == printed.returncode == 0
+    assert written.stdout == b""
+    assert printed.stdout == archive.read_bytes()
+    assert len(printed.stdout.splitlines()) == len(newsroom)
+
+
+async def test_imported_articles_read_back_identically(
+    newsroom: dict[str, str],
+    live: Live,
+    engine: AsyncEngine,
+    target: str,
+    settings: Settings,
+) -> None:
+    imported = newsdesk_bytes(target, "import", "-", stdin=await _export(engine))
+    assert imported.returncode == 0, imported.stderr
+    statuses: dict[str, int] = {}
+    async with _serving(target, settings) as restored:
+        for article_id in newsroom.values():
+            for path in (f"/v1/articles/{article_id}", f"/v1/articles/{article_id}/revisions"):
+                before = await live.client.get(path, headers=live.headers)
+                after = await restored.client.get(path, headers=restored.headers)
+                assert after.status_code == before.status_code, path
+                assert after.content == before.content, path
+                assert after.headers.get("etag") == before.headers.get("etag"), path
+                statuses[path] = after.status_code
+    # Every article reads back, but the deleted one: it is gone, with its history kept.
+    gone = [path for path, status in statuses.items() if status != 200]
+    assert gone == [f"/v1/articles/{newsroom['old-story']}"]
+    assert statuses[gone[0]] == 410
+
+
+async def test_page_boundaries_change_nothing(
+    newsroom: dict[str, str], engine: AsyncEngine, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = await _export(engine)
+    assert len(newsroom) == 8
+    monkeypatch.setattr(export, "PAGE_SIZE", 4)  # two full pages, then an empty one
+    assert await _export(engine) == whole
+    monkeypatch.setattr(importer, "PAGE_SIZE", 1)  # every article its own page of events
+    restored = create_engine(target)
+    try:
+        async with async_sessionmaker(restored, expire_on_commit=False).begin() as session:
+            assert await importer.import_articles(session, io.BytesIO(whole)) == 8
+        assert await _export(restored) == whole
+        async with AsyncSession(restored) as session:
+            public = select(ChangeEvent.article_id).where(ChangeEvent.in_public.is_(True))
+            announced = {str(i) for i in await session.scalars(public)}
+            pending = [str(i) for i in await session.scalars(select(ScheduledChange.article_id))]
+    finally:
+        await restored.dispose()
+    assert announced == {newsroom[slug] for slug in PUBLIC}
+    assert pending == [newsroom["harbour-fees"]]
+
+
+# --- the changes feed ----------------------------------------------------------------------
+
+
+async def _feed(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every event from the start, following the cursor."""
+    events: list[dict[str, Any]] = []
+    since = None
+    while True:
+        params = {"limit": 100, **({"since": since} if since else {})}
+        response = await client.get("/v1/changes", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        if not page["data"]:
+            return events
+        events += page["data"]
+        since = page["next_cursor"]
+
+
+async def test_the_changes_feed_replays_to_the_public_set_after_import(
+    newsroom: dict[str, str],
+    live: Live,
+    engine: AsyncEngine,
+    target: str,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    archive = tmp_path / "newsroom.ndjson"
+    archive.write_bytes(await _export(engine))
+    assert newsdesk(target, "import", str(archive)).returncode == 0
+
+    public = {newsroom[slug] for slug in PUBLIC}
+    syndicated = public - {newsroom["partners-closed"]}
+    assert replay(await _feed(live.client, live.headers)) == public  # the source agrees
+    async with _serving(target, settings) as restored:
+        newsroom_view = await _feed(restored.client, restored.headers)
+        partner_view = await _feed(restored.client, {})
+        assert replay(newsroom_view) == public
+        assert replay(partner_view) == syndicated
+        assert {e["event"] for e in newsroom_view} == {"article.published"}
+        async with restored.sessionmaker() as session:
+            visible = select(Article.id).where(publicly_visible(datetime.now(UTC)))
+            assert {str(i) for i in await session.scalars(visible)} == public
+            pending = (await session.scalars(select(ScheduledChange))).all()
+            fees = await session.get(Article, uuid.UUID(newsroom["harbour-fees"]))
+    # The scheduled article enters the feed when its time comes, as it would have.
+    assert fees is not None and fees.published_at is not None
+    assert [(p.article_id, p.due_at) for p in pending] == [(fees.id, fees.published_at)]
+    assert fees.published_at > datetime.now(UTC)
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+
+async def test_import_refuses_a_database_that_has_articles(
+    newsroom: dict[str, str], database_url: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    archive = tmp_path / "newsroom.ndjson"
+    archive.write_bytes(await _export(engine))
+    before = await _row_counts(database_url)
+    result = newsdesk(database_url, "import", str(archive))
+    assert result.returncode == 1
+    assert f"already holds {len(newsroom)} articles" in result.stderr
+    assert "empty database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert await _row_counts(database_url) == before
+
+
+def _cut_short(line: dict[str, Any]) -> bytes:
+    return orjson.dumps(line)[:-20]
+
+
+def _from_the_future(line: dict[str, Any]) -> bytes:
+    return orjson.dumps({**line, "format": "newsdesk-export/2"})
+
+
+def _without_slug(line: dict[str, Any]) -> bytes:
+    del line["article"]["slug"]
+    return orjson.dumps(line)
+
+
+def _sources_renamed(line: dict[str, Any]) -> bytes:
+    for claim in line["article"]["claims"]:
+        for attribution in claim["attributions"]:
+            attribution["source"]["name"] += " (renamed)"
+    return orjson.dumps(line)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "complaint"),
+    [
+        (_cut_short, "is not valid JSON"),
+        (_from_the_future, "format 'newsdesk-export/2'"),
+        (_without_slug, "article.slug: Field required"),
+        (_sources_renamed, "otherwise than line 1"),
+    ],
+    ids=["bad-json", "unknown-format", "missing-field", "conflicting-source"],
+)
+async def test_a_bad_line_is_refused_by_number_and_nothing_is_stored(
+    newsroom: dict[str, str],
+    engine: AsyncEngine,
+    target: str,
+    tmp_path: Path,
+    spoil: Callable[[dict[str, Any]], bytes],
+    complaint: str,
+) -> None:
+    lines = (await _export(engine)).splitlines(keepends=True)
+    lines[1] = spoil(orjson.loads(lines[1])) + b"\n"  # line 1 is good, and stored first
+    archive = tmp_path / "spoilt.ndjson"
+    archive.write_bytes(b"".join(lines))
+    result = newsdesk(target, "import", str(archive))
+    assert result.returncode == 1
+    assert "Nothing imported. Line 2 " in result.stderr
+    assert complaint in result.stderr
+    assert set((await _row_counts(target)).values()) == {0}
