@@ -100,6 +100,8 @@ class Attributed:
     mention: str
     role: AttributionRole
     cue: str
+    # Cited as having reported it ("reported by X", "X reported"): X is an outlet.
+    outlet: bool = False
 
 
 @dataclass
@@ -395,8 +397,9 @@ def _cue_attributions(
         role = _role(verb, mention)
         if before.rstrip().endswith(("first", "originally")):
             role, cue = AttributionRole.first_reported_by, f"first {cue}"
+        outlet = base in lexicon.REPORTING_VERBS
         for each in _coordinated(before, mention):
-            found.append((match.start("verb"), Attributed(each, role, cue)))
+            found.append((match.start("verb"), Attributed(each, role, cue, outlet)))
     return _relays(found, text)
 
 
@@ -439,7 +442,7 @@ def _pattern_attributions(text: str) -> list[tuple[int, Attributed]]:
         first = "first" in cue or "originally" in cue
         role = AttributionRole.first_reported_by if first else AttributionRole.reported_by
         mention = leading_phrase(match["np"]) or match["np"].strip()
-        found.append((match.start(), Attributed(mention, role, cue)))
+        found.append((match.start(), Attributed(mention, role, cue, outlet=True)))
     for match in PASSIVE.finditer(text):
         verb = match["verb"].casefold()
         mention = leading_phrase(match["np"]) or match["np"].strip()

@@ -78,7 +78,9 @@ def draft(raw: Raw) -> ArticleWrite:
             anchor=_anchor(finding.exact, projection),
             attributions=[
                 AttributionWrite(
-                    source=resolver.source(found.mention), role=found.role, cue=found.cue or None
+                    source=resolver.source(found.mention, outlet=found.outlet),
+                    role=found.role,
+                    cue=found.cue or None,
                 )
                 for found in finding.attributions
             ],

@@ -104,9 +104,15 @@ class Resolver:
         if 2 <= len(name) <= 3 and all(w[:1].isupper() for w in name):
             self.surnames.setdefault(name[-1], " ".join(name))
 
-    def source(self, mention: str) -> SourceCreate:
-        """The source a mention names; remembered, for the references that follow."""
-        found = self._resolve(mention.strip().strip("“”\"'").rstrip(".,"))
+    def source(self, mention: str, *, outlet: bool = False) -> SourceCreate:
+        """The source a mention names; remembered, for the references that follow. A name
+        cited as having reported something ("as reported by Nordic Wire") is a publication."""
+        mention = mention.strip().strip("“”\"'").rstrip(".,")
+        found = self._resolve(mention)
+        if outlet and found.kind in (SourceKind.person, SourceKind.organization):
+            found = SourceCreate(
+                name=self._outlet_name(_words(mention)), kind=SourceKind.publication
+            )
         self.recent.append(found)
         return found
 

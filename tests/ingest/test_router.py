@@ -163,3 +163,24 @@ async def test_ingest_needs_a_key(client):
 async def test_ingest_needs_content_write(client, reader):
     response = await client.post("/v1/ingest", content=SEED.encode(), headers={**reader, **TEXT})
     assert_problem(response, 403)
+
+
+async def test_an_outlet_that_reported_is_a_publication_even_if_unlisted(client, writer):
+    page = (
+        "Ferry fares to rise next spring\n\n"
+        "Ferry fares on the Calder Bay crossing will rise by 8% next spring, as first reported "
+        "by Nordic Wire on Monday. The operator has not commented on the increase.\n\n"
+        "The crossing carries about 4,000 passengers a day, Harbour director Mara Lind said "
+        "on Tuesday, adding that the fleet would be renewed by 2028."
+    )
+    response = await client.post(
+        "/v1/ingest?dry_run=true", content=page.encode(), headers={**writer, **TEXT}
+    )
+    assert response.status_code == 200, response.text
+    cited = {
+        (a["source"]["name"], a["source"]["kind"], a["role"])
+        for c in response.json()["claims"]
+        for a in c["attributions"]
+    }
+    assert ("Nordic Wire", "publication", "first_reported_by") in cited
+    assert ("Mara Lind", "person", "asserted_by") in cited
