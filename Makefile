@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint openapi ingest-eval clean
+.PHONY: run test lint openapi ingest-eval bench bench-scale clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ test: lint
 # Precision, recall and F1 of claim extraction on the hand-annotated gold set.
 ingest-eval: $(VENV)/.dev
 	$(BIN)/python -m tests.ingest.scorer
+
+# Load tests with wrk against SQLite and PostgreSQL, nginx alongside; rewrites BENCHMARKS.md.
+# Needs wrk and nginx: apt-get install wrk nginx-light (see bench/README.md).
+bench: $(BIN)/newsdesk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# PostgreSQL at 10k, 100k and 1M articles (about an hour, most of it loading the corpus).
+bench-scale: $(BIN)/newsdesk
+	$(BIN)/python -m bench.run --scale $(BENCH_ARGS)
 
 # Regenerates the published contract; commit the result with the change that caused it.
 openapi: $(BIN)/newsdesk

@@ -101,9 +101,10 @@ def cached_bytes(
     media_type: str,
     surrogate_keys: Iterable[str] = (),
     headers: dict[str, str] | None = None,
+    etag: str | None = None,
 ) -> Response:
-    """`cached_json` for a body already rendered (HTML, XML, …)."""
-    etag = entity_tag(body)
+    """`cached_json` for a body already rendered (HTML, XML, …), and its `etag` if known."""
+    etag = etag or entity_tag(body)
     response_headers = {
         "ETag": etag,
         "Cache-Control": cache_control(request, public),
@@ -200,7 +201,7 @@ class EncodedEntityTags:
         await self.app(scope, receive, send_tagged)
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Write bodies are JSON (`application/json`, `application/merge-patch+json`, …)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not (
@@ -214,7 +215,7 @@ def require_json(request: Request) -> None:
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-seq")
 
 
-def require_ndjson(request: Request) -> None:
+async def require_ndjson(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in NDJSON_TYPES:
         raise UnsupportedMediaType(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import errors, models  # noqa: F401  (models: register every mapper)
+from app.articles import cache
 from app.articles.router import router as articles_router
 from app.auth.router import router as keys_router
 from app.changes.router import router as changes_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.rendered_articles = cache.render_cache(settings.rendered_article_cache_entries)
     errors.install(app)
     idempotency.install(app)
     for router in (

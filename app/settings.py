@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024
+    # Rendered articles kept per worker process (each checked against the database's
+    # version on every read, so never stale).
+    rendered_article_cache_entries: int = Field(default=4096, ge=1)
     # Idempotency-Key records are kept this long, then pruned.
     idempotency_ttl_hours: int = 24
     # A key whose first request has not finished after this long is taken over by a retry

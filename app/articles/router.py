@@ -1,4 +1,5 @@
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -11,6 +12,7 @@ from app.db import Session, Sessionmaker, commits_on_its_own
 from app.errors import Invalid
 from app.http import (
     AuthFirstRoute,
+    cached_bytes,
     cached_json,
     cached_page,
     json_response,
@@ -22,7 +24,7 @@ from app.idempotency import dependencies as idempotency
 from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-from . import bulk, formats, queries, revisions, service, workflow
+from . import bulk, cache, formats, queries, revisions, service, workflow
 from .dependencies import WritableArticle
 from .models import Article
 from .schemas import (
@@ -65,7 +67,7 @@ def _names(raw: str | None, allowed: frozenset[str], parameter: str) -> frozense
     return names
 
 
-def projection(
+async def projection(
     fields: Annotated[
         str | None, Query(description="Comma-separated fields to return, e.g. `id,slug,headline`.")
     ] = None,
@@ -178,17 +180,28 @@ async def get_article(
     article as schema.org JSON-LD (with a ClaimReview per reviewed claim) or IPTC ninjs 3.1."""
     fields, include = view
     chosen = formats.choose(format, request.headers.get("accept"), fields=fields, include=include)
-    found = await service.get(session, article, sees_drafts=caller.sees_drafts)
-    document = formats.render(
-        chosen, found, request.app.state.settings, fields=fields, include=include
-    )
-    return cached_json(
+    rendered_cache = request.app.state.rendered_articles
+    now = datetime.now(UTC)
+    current = await cache.stamp(session, article, sees_drafts=caller.sees_drafts)
+    rendered = rendered_cache.get(current.key(now, chosen, fields, include))
+    if rendered is None:
+        found = await service.get(session, current.id, sees_drafts=caller.sees_drafts)
+        document = formats.render(
+            chosen, found, request.app.state.settings, fields=fields, include=include, now=now
+        )
+        rendered = cache.Rendered.of(
+            document.payload, document.media_type, document.headers, surrogate_keys(found)
+        )
+        # Keyed by the version just rendered, which may be newer than `current`.
+        rendered_cache[cache.Stamp.of(found).key(now, chosen, fields, include)] = rendered
+    return cached_bytes(
         request,
-        document.payload,
-        public=service.is_public(found),
-        surrogate_keys=surrogate_keys(found),
-        headers=document.headers,
-        media_type=document.media_type,
+        rendered.body,
+        etag=rendered.etag,
+        public=service.is_public(current, now),
+        surrogate_keys=rendered.surrogate_keys,
+        headers=rendered.headers,
+        media_type=rendered.media_type,
     )
 
 

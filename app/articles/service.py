@@ -73,21 +73,29 @@ async def get(
     if for_update:
         query = query.with_for_update(of=Article)
     article = await session.scalar(query.options(*(FULL_LOAD if claims_too else METADATA_LOAD)))
+    check_visible(article, reference, sees_drafts=sees_drafts)
+    assert article is not None
+    return article
+
+
+def check_visible(article: Any, reference: str, *, sees_drafts: bool) -> None:
+    """404 for what does not exist or is not the caller's to see (drafts, scheduled ones);
+    410 for what was deleted after readers could see it. `article` is an `Article` or
+    anything with its status and dates."""
     if article is None:
         raise ArticleNotFound(reference)
     if article.deleted_at is not None and (sees_drafts or went_live(article, article.deleted_at)):
         raise ArticleGone(reference)
     if not sees_drafts and not is_public(article):
         raise ArticleNotFound(reference)
-    return article
 
 
-def went_live(article: Article, by: datetime) -> bool:
+def went_live(article: Any, by: datetime) -> bool:
     """Whether readers could see the article at some point before `by`."""
     return article.first_published_at is not None and article.first_published_at <= by
 
 
-def is_public(article: Article, now: datetime | None = None) -> bool:
+def is_public(article: Any, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return (
         article.deleted_at is None

@@ -30,7 +30,7 @@ class KeyNotReplayable(errors.AppError):
         )
 
 
-def refuse_idempotency_key(request: Request) -> None:
+async def refuse_idempotency_key(request: Request) -> None:
     if HEADER in request.headers:
         raise KeyNotReplayable()
 

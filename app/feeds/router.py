@@ -35,7 +35,7 @@ class Selection:
     limit: int
 
 
-def selection(
+async def selection(
     section: str | None = None,
     tag: Annotated[list[str], Query(description="Repeatable; all must match.")] = [],  # noqa: B006
     limit: Limit = DEFAULT_LIMIT,

@@ -1,0 +1,1 @@
+"""Benchmark tooling: a fast loader of realistic article corpora (`bench.corpus`)."""
