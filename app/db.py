@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from starlette.types import Scope
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -88,6 +89,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
     return sessionmaker
+
+
+def sessionmaker_for(app: FastAPI, scope: Scope) -> async_sessionmaker[AsyncSession]:
+    """`get_sessionmaker` for code that runs before routing (ASGI middleware), honouring
+    the app's dependency override of it as the routes do."""
+    override = app.dependency_overrides.get(get_sessionmaker)
+    if override is not None:
+        sessionmaker: async_sessionmaker[AsyncSession] = override()
+        return sessionmaker
+    return scope["state"]["sessionmaker"]
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

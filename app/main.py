@@ -101,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
-    # Added innermost first: CORS → ETags for gzip → gzip → body limit → app.
+    # Added innermost first: CORS → ETags for gzip → gzip → body limit → cached article
+    # reads → app.
+    app.add_middleware(cache.CachedArticleReads)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

@@ -9,10 +9,8 @@ from app import errors
 from app.auth.dependencies import Publisher, Reader, Writer, require_scope
 from app.auth.models import Scope
 from app.db import Session, Sessionmaker, commits_on_its_own
-from app.errors import Invalid
 from app.http import (
     AuthFirstRoute,
-    cached_bytes,
     cached_json,
     cached_page,
     json_response,
@@ -28,8 +26,6 @@ from . import bulk, cache, formats, queries, revisions, service, workflow
 from .dependencies import WritableArticle
 from .models import Article
 from .schemas import (
-    ARTICLE_FIELDS,
-    INCLUDABLE,
     ArticlePatch,
     ArticleRead,
     ArticleWrite,
@@ -38,6 +34,7 @@ from .schemas import (
     PublishRequest,
     RevisionSummary,
     article_payload,
+    projection_of,
     representation,
 )
 
@@ -54,19 +51,6 @@ PRECONDITION = errors.PreconditionFailed
 CONFLICT = workflow.WorkflowConflict
 
 
-def _names(raw: str | None, allowed: frozenset[str], parameter: str) -> frozenset[str] | None:
-    if raw is None:
-        return None
-    names = frozenset(name.strip() for name in raw.split(",") if name.strip())
-    unknown = sorted(names - allowed)
-    if unknown:
-        raise Invalid(
-            f"Unknown {parameter}: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
-            ["query", parameter],
-        )
-    return names
-
-
 async def projection(
     fields: Annotated[
         str | None, Query(description="Comma-separated fields to return, e.g. `id,slug,headline`.")
@@ -75,9 +59,7 @@ async def projection(
         str | None, Query(description="Comma-separated: `claims`, `sources`.")
     ] = None,
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
-    return _names(fields, ARTICLE_FIELDS, "fields"), _names(
-        include, INCLUDABLE, "include"
-    ) or frozenset()
+    return projection_of(fields, include)
 
 
 Projection = Annotated[tuple[frozenset[str] | None, frozenset[str]], Depends(projection)]
@@ -194,15 +176,7 @@ async def get_article(
         )
         # Keyed by the version just rendered, which may be newer than `current`.
         rendered_cache[cache.Stamp.of(found).key(now, chosen, fields, include)] = rendered
-    return cached_bytes(
-        request,
-        rendered.body,
-        etag=rendered.etag,
-        public=service.is_public(current, now),
-        surrogate_keys=rendered.surrogate_keys,
-        headers=rendered.headers,
-        media_type=rendered.media_type,
-    )
+    return rendered.response(request, public=service.is_public(current, now))
 
 
 def written(article: Article, status_code: int = status.HTTP_200_OK) -> Response:

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.claims.schemas import ClaimRead, ClaimWrite
+from app.errors import Invalid
 from app.fields import Slug, UTCTime, WebUrl, text
 from app.sources.schemas import SourceSummary
 
@@ -160,6 +161,29 @@ class ArticleRead(BaseModel):
 
 ARTICLE_FIELDS = frozenset(ArticleRead.model_fields)
 INCLUDABLE = frozenset({"claims", "sources"})
+
+
+def _names(raw: str | None, allowed: frozenset[str], parameter: str) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    names = frozenset(name.strip() for name in raw.split(",") if name.strip())
+    unknown = sorted(names - allowed)
+    if unknown:
+        raise Invalid(
+            f"Unknown {parameter}: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
+            ["query", parameter],
+        )
+    return names
+
+
+def projection_of(
+    fields: str | None, include: str | None
+) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """`fields=` and `include=` as given in a query string: the fields to keep (None for
+    all) and what to embed. Unknown names are a 422 naming the parameter."""
+    return _names(fields, ARTICLE_FIELDS, "fields"), _names(
+        include, INCLUDABLE, "include"
+    ) or frozenset()
 
 
 def article_payload(

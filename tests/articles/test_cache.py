@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from app.articles import cache
 from app.articles import router as articles_router
+from app.articles.service import ArticleNotFound
 from app.db import create_engine, get_sessionmaker
 from app.main import create_app
 from app.settings import Settings
@@ -144,20 +146,31 @@ async def test_unpublishing_hides_a_cached_article_from_readers(
     assert (await other_worker.get(url)).status_code == 404
 
 
-async def test_a_cache_hit_serves_the_same_bytes_and_validator(
-    live: Live, other_worker: httpx.AsyncClient
+@pytest.mark.parametrize("query", ["", "?format=ninjs", "?format=jsonld", "?fields=id,headline"])
+async def test_a_cache_hit_serves_the_same_bytes_and_headers(
+    live: Live, other_worker: httpx.AsyncClient, query: str
 ) -> None:
     article = await published(live)
-    url = f"/v1/articles/{article['slug']}"
-    first = await other_worker.get(url)
-    second = await other_worker.get(url)
+    url = f"/v1/articles/{article['slug']}{query}"
+    first = await other_worker.get(url)  # rendered by the route
+    second = await other_worker.get(url)  # answered from the cache
     assert second.content == first.content
-    assert second.headers["etag"] == first.headers["etag"]
-    assert second.headers["cache-control"] == first.headers["cache-control"]
-    assert second.headers["surrogate-key"] == first.headers["surrogate-key"]
+    for header in ("etag", "cache-control", "surrogate-key", "vary", "content-type", "link"):
+        assert second.headers.get(header) == first.headers.get(header), header
     not_modified = await other_worker.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert not_modified.status_code == 304
     assert not_modified.content == b""
+
+
+async def test_the_fast_stamp_reads_what_the_session_reads(live: Live, engine: AsyncEngine) -> None:
+    article = await published(live)
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessionmaker() as session:
+        expected = await cache.stamp(session, article["slug"], sees_drafts=False)
+    for reference in (article["slug"], article["id"]):
+        assert await cache.public_stamp(sessionmaker, reference) == expected
+    with pytest.raises(ArticleNotFound):
+        await cache.public_stamp(sessionmaker, "no-such-article")
 
 
 async def test_a_scheduled_article_turns_published_when_its_time_comes(
