@@ -3,7 +3,7 @@ Cache-Control by audience and `Surrogate-Key` for CDN purges."""
 
 import hashlib
 import json
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -122,21 +122,33 @@ def cached_bytes(
 
 def cached_page(
     request: Request,
-    data: list[Any],
+    data: Sequence[Any],
     next_cursor: str | None,
     *,
     public: bool,
     total: int | None = None,
     surrogate_keys: Iterable[str] = (),
+    etag: str | None = None,
 ) -> Response:
-    """A list page: `{"data", "next_cursor"[, "total"]}` with `Link: rel="next"`."""
-    page: dict[str, Any] = {"data": data, "next_cursor": next_cursor}
+    """A list page: `{"data", "next_cursor"[, "total"]}` with `Link: rel="next"`. Items may
+    come as JSON already encoded (bytes), as cached renderings do, and the page's `etag`
+    with them (it must change whenever the bytes do)."""
+    items = [item if isinstance(item, bytes) else orjson.dumps(item) for item in data]
+    body = b'{"data":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor)
     if total is not None:
-        page["total"] = total
+        body += b',"total":' + orjson.dumps(total)
     headers = {}
     if next_cursor is not None:
         headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-    return cached_json(request, page, public=public, surrogate_keys=surrogate_keys, headers=headers)
+    return cached_bytes(
+        request,
+        body + b"}",
+        public=public,
+        surrogate_keys=surrogate_keys,
+        headers=headers,
+        media_type="application/json",
+        etag=etag,
+    )
 
 
 def json_response(

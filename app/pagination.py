@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import read_rows
 from app.errors import Invalid
 
 DEFAULT_LIMIT = 20
@@ -101,16 +102,21 @@ async def fetch_page(
     limit: int,
     key: Callable[[Any], Sequence[Any]],
     scalars: bool = False,
+    columns_only: bool = False,
 ) -> tuple[list[Any], str | None]:
     """One page of `query` in `keyset` order after `cursor`, and the cursor of the next page.
-    `key` gives a row's values for the keyset columns."""
+    `key` gives a row's values for the keyset columns. A query of plain columns
+    (`columns_only`) may be read outside the session's transaction (see `db.read_rows`)."""
     if cursor is not None:
         values = decode_cursor(cursor, keyset.name, keyset.types)
         query = query.where(after(keyset.columns, values, keyset.descending))
     direction = [c.desc() if keyset.descending else c.asc() for c in keyset.columns]
     query = query.order_by(*direction).limit(limit + 1)
-    result = await session.execute(query)
-    rows = list(result.scalars().all() if scalars else result.all())
+    if columns_only:
+        rows = list(await read_rows(session, query))
+    else:
+        result = await session.execute(query)
+        rows = list(result.scalars().all() if scalars else result.all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -425,8 +425,8 @@ def results_section(
                 f"- Corpus: {options.articles:,} published articles with claims and sources "
                 f"(`python -m {CORPUS_MODULE} --count {options.articles} --seed 1`), "
                 "loaded into a fresh database per backend.",
-                f"- Server: `newsdesk serve --workers {options.workers}` on 127.0.0.1; "
-                f"nginx `worker_processes {options.workers}` serving the exact bytes of "
+                f"- Server: `newsdesk serve --workers {options.workers} --no-access-log` on "
+                f"127.0.0.1; nginx `worker_processes {options.workers}` serving the exact bytes of "
                 "scenarios 1 and 3 from disk, measured in the same run.",
                 f"- Load: `wrk -t{THREADS} -c{CONNECTIONS} --latency --timeout {WRK_TIMEOUT}`, "
                 f"{options.duration:g} s per scenario after a {options.warmup:g} s warm-up; "
@@ -486,7 +486,7 @@ def scale_section(env: Environment, options: argparse.Namespace, runs: Sequence[
             [
                 f"- PostgreSQL only; for each size a fresh database loaded with "
                 f"`python -m {CORPUS_MODULE} --count N --seed 1` ({loads}).",
-                f"- Server: `newsdesk serve --workers {options.workers}`; load: "
+                f"- Server: `newsdesk serve --workers {options.workers} --no-access-log`; load: "
                 f"`wrk -t{THREADS} -c{CONNECTIONS} --latency`, {options.duration:g} s per "
                 f"scenario after a {options.warmup:g} s warm-up.",
                 "- `req/s vs` compares each size with the smallest; the targets compare "
@@ -728,7 +728,7 @@ class Newsdesk:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         command = [self.tools.newsdesk, "serve", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", str(workers)]
+        command += ["--workers", str(workers), "--no-access-log"]
         env = {**self.env, "NEWSDESK_PUBLIC_BASE_URL": base, "NEWSDESK_PUBLIC_READ": "true"}
         self.commands.append(shell_line(command, env) + " &")
         VAR.mkdir(parents=True, exist_ok=True)

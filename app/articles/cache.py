@@ -11,29 +11,27 @@ misses, bad parameters, errors) goes on to the route, which renders and fills th
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, get_args
 
 import orjson
 from cachetools import LRUCache
-from sqlalchemy import Engine, Select, bindparam, select
-from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.db import sessionmaker_for
+from app.db import read_rows, sessionmaker_for
 from app.errors import AppError
 from app.http import cached_bytes, entity_tag
 
-from . import formats
+from . import formats, queries
 from .models import Article, ArticleStatus
-from .schemas import projection_of
+from .schemas import article_payload, projection_of
 from .service import check_visible, is_public
 
 STAMP_COLUMNS = (
@@ -82,46 +80,18 @@ def _stamp_query(reference: str) -> tuple[Select[Any], dict[str, Any]]:
         return _BY_SLUG, {"slug": reference}
 
 
-def _visible(row: Any, reference: str, sees_drafts: bool) -> Stamp:
-    found = Stamp(*row) if row is not None else None
+async def stamp(
+    source: AsyncSession | async_sessionmaker[AsyncSession], reference: str, *, sees_drafts: bool
+) -> Stamp:
+    """The stamp of the article `reference` names, if the caller may see it (else the same
+    404/410 as `service.get`). `source` is the request's session, or a sessionmaker when
+    there is none yet (see `db.read_rows`)."""
+    statement, params = _stamp_query(reference)
+    rows = await read_rows(source, statement, params)
+    found = Stamp(*rows[0]) if rows else None
     check_visible(found, reference, sees_drafts=sees_drafts)
     assert found is not None
     return found
-
-
-async def stamp(session: AsyncSession, reference: str, *, sees_drafts: bool) -> Stamp:
-    """The stamp of the article `reference` names, if the caller may see it (else the same
-    404/410 as `service.get`)."""
-    connection = await session.connection()  # Core: no ORM identity map for six columns
-    row = (await connection.execute(*_stamp_query(reference))).first()
-    return _visible(row, reference, sees_drafts)
-
-
-@cache
-def _sqlite_reader(database: str) -> Engine:
-    """A read-only, synchronous engine on the SQLite file `database`, for this process.
-
-    aiosqlite runs every statement on a thread of its own, and the hand-offs cost about a
-    millisecond per read; an indexed read of one row on the event loop's own thread takes
-    tens of microseconds, far less than the hand-offs. Each statement runs in autocommit
-    and so sees every transaction committed before it (WAL: readers never block writers).
-    """
-    return create_sync_engine(
-        f"sqlite:///file:{database}?mode=ro&uri=true",
-        poolclass=StaticPool,
-        connect_args={"timeout": 1},
-    )
-
-
-async def public_stamp(sessionmaker: async_sessionmaker[AsyncSession], reference: str) -> Stamp:
-    """`stamp` for an anonymous reader, on the fastest path the database allows."""
-    bind = sessionmaker.kw.get("bind")
-    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite" and bind.url.database:
-        with _sqlite_reader(bind.url.database).connect() as connection:
-            row = connection.execute(*_stamp_query(reference)).first()
-        return _visible(row, reference, sees_drafts=False)
-    async with sessionmaker() as session:
-        return await stamp(session, reference, sees_drafts=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +125,52 @@ class Rendered:
             headers=self.headers,
             media_type=self.media_type,
         )
+
+
+def surrogate_keys(article: Article) -> list[str]:
+    keys = [f"article-{article.id}"]
+    if article.section:
+        keys.append(f"section-{article.section}")
+    keys.extend(f"tag-{tag}" for tag in article.tags)
+    return keys
+
+
+async def list_items(
+    session: AsyncSession,
+    rows: Sequence[Row[Any]],
+    rendered: LRUCache[tuple[Any, ...], Rendered],
+    *,
+    fields: frozenset[str] | None,
+    include: frozenset[str],
+) -> list[Rendered]:
+    """The articles of a listing's page (rows of `queries.PAGE_COLUMNS`) as rendered for a
+    list, from `rendered` where their version is there, else loaded and rendered now."""
+    options = ("list", fields, include)
+    items = [rendered.get((row.id, row.version, row.updated_at, *options)) for row in rows]
+    missing = [row.id for row, item in zip(rows, items, strict=True) if item is None]
+    if not missing:
+        return items  # type: ignore[return-value]
+    loaded = {
+        article.id: article
+        for article in await queries.load(session, missing, with_claims=bool(include))
+    }
+    for i, row in enumerate(rows):
+        if items[i] is None:
+            article = loaded[row.id]
+            payload = article_payload(article, include=include, fields=fields)
+            item = Rendered.of(payload, "application/json", {}, surrogate_keys(article))
+            # Keyed by the version loaded, which may be newer than the row's.
+            rendered[(article.id, article.version, article.updated_at, *options)] = item
+            items[i] = item
+    return items  # type: ignore[return-value]
+
+
+def page_etag(items: Sequence[Rendered], next_cursor: str | None, total: int | None) -> str:
+    """The ETag of a page made of `items`: a page's bytes are its items' bytes with the
+    cursor and total, so hashing the items' ETags with those tells pages apart as well as
+    hashing the whole body, at a fraction of the cost."""
+    tags = "".join(item.etag for item in items) + orjson.dumps([next_cursor, total]).decode()
+    return entity_tag(tags.encode())
 
 
 def render_cache(entries: int) -> LRUCache[tuple[Any, ...], Rendered]:
@@ -210,7 +226,7 @@ class CachedArticleReads:
             return None
         now = datetime.now(UTC)
         try:
-            current = await public_stamp(sessionmaker_for(app, scope), reference)
+            current = await stamp(sessionmaker_for(app, scope), reference, sees_drafts=False)
         except (AppError, SQLAlchemyError):
             return None  # the route answers with the right problem
         rendered = app.state.rendered_articles.get(current.key(now, *view))

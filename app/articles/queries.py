@@ -1,11 +1,12 @@
 """Listing articles: filters, sort orders, full-text search and keyset pagination."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.claims.models import Attribution, Claim
@@ -93,6 +94,78 @@ def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) ->
     return query
 
 
+# What a listing's page reads before anything else: enough to tell each article's
+# rendering apart (id, version, updated_at) and to make the next page's cursor.
+PAGE_COLUMNS = (
+    Article.id,
+    Article.version,
+    Article.updated_at,
+    Article.published_at,
+    Article.created_at,
+)
+
+
+async def page(
+    session: AsyncSession,
+    filters: ArticleFilters,
+    *,
+    sees_drafts: bool,
+    limit: int,
+    cursor: str | None,
+    count: bool,
+) -> tuple[list[Row[Any]], str | None, int | None]:
+    """One page of the listing as rows of `PAGE_COLUMNS`, the next page's cursor, and the
+    total when `count`: the articles themselves are loaded (or found rendered) after."""
+    query = _filtered(select(*PAGE_COLUMNS), filters, sees_drafts)
+    if filters.q and filters.sort is None:
+        query, rank = search.apply(query, session.bind.dialect.name, filters.q)
+        keyset = Keyset("articles:relevance", [rank, Article.id], [float, uuid.UUID], False)
+        total = await count_rows(session, query) if count else None
+        rows, next_cursor = await fetch_page(
+            session,
+            query.add_columns(rank.label("rank")),
+            keyset,
+            cursor=cursor,
+            limit=limit,
+            key=lambda row: [row.rank, row.id],
+            columns_only=True,
+        )
+        return rows, next_cursor, total
+    if filters.q:
+        query, _ = search.apply(query, session.bind.dialect.name, filters.q)
+    name = filters.sort or "-published_at"
+    column_name, descending = SORTS[name]
+    column: ColumnElement[Any] = getattr(Article, column_name)
+    if column_name == "published_at" and (filters.status or "published") != "published":
+        # Drafts have no publication time yet: they sort by when they were created.
+        column = func.coalesce(Article.published_at, Article.created_at)
+    keyset = Keyset(f"articles:{name}", [column, Article.id], [datetime, uuid.UUID], descending)
+
+    def key(row: Row[Any]) -> list[Any]:
+        value = getattr(row, column_name)
+        if value is None and column_name == "published_at":
+            value = row.created_at
+        return [value, row.id]
+
+    total = await count_rows(session, query) if count else None
+    rows, next_cursor = await fetch_page(
+        session, query, keyset, cursor=cursor, limit=limit, key=key, columns_only=True
+    )
+    return rows, next_cursor, total
+
+
+async def load(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, with_claims: bool
+) -> list[Article]:
+    """The articles `ids`, in that order, with their authors and tags (and claims)."""
+    if not ids:
+        return []
+    query = select(Article).where(Article.id.in_(ids))
+    found = await session.scalars(query.options(*(FULL_LOAD if with_claims else METADATA_LOAD)))
+    by_id = {article.id: article for article in found}
+    return [by_id[article_id] for article_id in ids]
+
+
 async def list_articles(
     session: AsyncSession,
     filters: ArticleFilters,
@@ -100,51 +173,9 @@ async def list_articles(
     sees_drafts: bool,
     with_claims: bool,
     limit: int,
-    cursor: str | None,
-    count: bool,
-) -> tuple[list[Article], str | None, int | None]:
-    query = _filtered(select(Article), filters, sees_drafts)
-    if filters.q and filters.sort is None:
-        query, rank = search.apply(query, session.bind.dialect.name, filters.q)
-        keyset = Keyset("articles:relevance", [rank, Article.id], [float, uuid.UUID], False)
-        key_of = None
-    else:
-        if filters.q:
-            query, _ = search.apply(query, session.bind.dialect.name, filters.q)
-        name = filters.sort or "-published_at"
-        column_name, descending = SORTS[name]
-        column: ColumnElement[Any] = getattr(Article, column_name)
-        if column_name == "published_at" and (filters.status or "published") != "published":
-            # Drafts have no publication time yet: they sort by when they were created.
-            column = func.coalesce(Article.published_at, Article.created_at)
-        keyset = Keyset(f"articles:{name}", [column, Article.id], [datetime, uuid.UUID], descending)
-        key_of = column_name
-    total = await count_rows(session, query) if count else None
-    if key_of is None:
-        rank_label = keyset.columns[0].label("rank")
-        rows, next_cursor = await fetch_page(
-            session,
-            query.add_columns(rank_label).options(*(FULL_LOAD if with_claims else METADATA_LOAD)),
-            keyset,
-            cursor=cursor,
-            limit=limit,
-            key=lambda row: [row[1], row[0].id],
-        )
-        return [row[0] for row in rows], next_cursor, total
-
-    def key(article: Article) -> list[Any]:
-        value = getattr(article, key_of)
-        if value is None and key_of == "published_at":
-            value = article.created_at
-        return [value, article.id]
-
-    rows, next_cursor = await fetch_page(
-        session,
-        query.options(*(FULL_LOAD if with_claims else METADATA_LOAD)),
-        keyset,
-        cursor=cursor,
-        limit=limit,
-        key=key,
-        scalars=True,
+) -> list[Article]:
+    """The first `limit` articles of the listing, loaded."""
+    rows, _, _ = await page(
+        session, filters, sees_drafts=sees_drafts, limit=limit, cursor=None, count=False
     )
-    return rows, next_cursor, total
+    return await load(session, [row.id for row in rows], with_claims=with_claims)

@@ -33,7 +33,6 @@ from .schemas import (
     NoticeRequest,
     PublishRequest,
     RevisionSummary,
-    article_payload,
     projection_of,
     representation,
 )
@@ -63,14 +62,6 @@ async def projection(
 
 
 Projection = Annotated[tuple[frozenset[str] | None, frozenset[str]], Depends(projection)]
-
-
-def surrogate_keys(article: Article) -> list[str]:
-    keys = [f"article-{article.id}"]
-    if article.section:
-        keys.append(f"section-{article.section}")
-    keys.extend(f"tag-{tag}" for tag in article.tags)
-    return keys
 
 
 @router.get(
@@ -119,22 +110,20 @@ async def list_articles(
         status=status_,
         sort=sort,
     )
-    articles, next_cursor, total = await queries.list_articles(
-        session,
-        filters,
-        sees_drafts=caller.sees_drafts,
-        with_claims=bool(include),
-        limit=limit,
-        cursor=cursor,
-        count=count,
+    rows, next_cursor, total = await queries.page(
+        session, filters, sees_drafts=caller.sees_drafts, limit=limit, cursor=cursor, count=count
+    )
+    items = await cache.list_items(
+        session, rows, request.app.state.rendered_articles, fields=fields, include=include
     )
     return cached_page(
         request,
-        [article_payload(a, include=include, fields=fields) for a in articles],
+        [item.body for item in items],
         next_cursor,
         total=total,
         public=(status_ or "published") == "published",
-        surrogate_keys=["articles", *(key for a in articles for key in surrogate_keys(a))],
+        surrogate_keys=["articles", *(key for item in items for key in item.surrogate_keys)],
+        etag=cache.page_etag(items, next_cursor, total),
     )
 
 
@@ -172,7 +161,7 @@ async def get_article(
             chosen, found, request.app.state.settings, fields=fields, include=include, now=now
         )
         rendered = cache.Rendered.of(
-            document.payload, document.media_type, document.headers, surrogate_keys(found)
+            document.payload, document.media_type, document.headers, cache.surrogate_keys(found)
         )
         # Keyed by the version just rendered, which may be newer than `current`.
         rendered_cache[cache.Stamp.of(found).key(now, chosen, fields, include)] = rendered

@@ -18,14 +18,8 @@ async def latest(
     allowed are left out unless the caller has `content:write`; drafts, scheduled and
     deleted ones never appear, whoever asks."""
     filters = queries.ArticleFilters(section=section, tags=tags, syndicable_only=not sees_drafts)
-    articles, _, _ = await queries.list_articles(
-        session,
-        filters,
-        sees_drafts=sees_drafts,
-        with_claims=False,
-        limit=limit,
-        cursor=None,
-        count=False,
+    articles = await queries.list_articles(
+        session, filters, sees_drafts=sees_drafts, with_claims=False, limit=limit
     )
     return [ArticleRead.model_validate(article) for article in articles]
 
