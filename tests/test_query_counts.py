@@ -107,3 +107,31 @@ async def test_a_cached_article_costs_one_query(
     hit = await queries(client, engine, "/v1/articles/cached")
     assert miss > 1
     assert hit == 1  # the version check; nothing else is loaded or rendered
+
+
+async def test_writing_an_article_reads_as_much_for_1_known_source_as_for_8(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    engine: AsyncEngine,
+    writer: dict,
+    backend: str,
+) -> None:
+    await make_article(session, slug="sources-known", claims=claims(8))
+
+    async def write(slug: str, claim_count: int) -> list[str]:
+        data = article_data(slug=slug, claims=claims(claim_count))
+        with counting(engine) as statements:
+            response = await client.post("/v1/articles", json=data, headers=writer)
+        assert response.status_code == 201, response.text
+        return statements
+
+    one, eight = await write("one-source", 1), await write("eight-sources", 8)
+
+    def selects(statements: list[str]) -> int:
+        return sum(s.lstrip().upper().startswith("SELECT") for s in statements)
+
+    assert selects(one) == selects(eight)  # the sources are found in one query
+    if backend == "postgresql":
+        # Inserts of many rows go in one statement; SQLite inserts rows whose ids it makes
+        # one at a time (SQLAlchemy cannot match its RETURNING rows to them otherwise).
+        assert len(one) == len(eight)

@@ -136,6 +136,7 @@ async def replace_all(
     given with the id of a current claim rewrites it and keeps the id; one without an id is
     new; current claims not given are removed."""
     resolver = SourceResolver(session)
+    await resolver.prefetch(a.source for data in given for a in data.attributions)
     existing = {claim.id: claim for claim in current}
     kept: set[uuid.UUID] = set()
     result = []

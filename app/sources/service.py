@@ -1,8 +1,9 @@
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, distinct, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,14 +29,28 @@ class SourceResolver:
         self.session = session
         self.seen: dict[tuple[SourceKind, str, str], Source] = {}
 
+    @staticmethod
+    def _key(given: SourceCreate) -> tuple[SourceKind, str, str]:
+        anonymous = given.kind is SourceKind.anonymous
+        return (given.kind, fold(given.name), fold(given.affiliation or "") if anonymous else "")
+
+    async def prefetch(self, given: Iterable[SourceReference | SourceCreate]) -> None:
+        """Find in one query the existing sources that `given` describe, so that resolving
+        them afterwards costs none (a story's claims name many sources)."""
+        keys = {self._key(g) for g in given if isinstance(g, SourceCreate)} - self.seen.keys()
+        if not keys:
+            return
+        columns = tuple_(Source.kind, Source.name_key, Source.affiliation_key)
+        for source in await self.session.scalars(select(Source).where(columns.in_(keys))):
+            self.seen[(source.kind, source.name_key, source.affiliation_key)] = source
+
     async def resolve(self, given: SourceReference | SourceCreate, loc: list[str | int]) -> Source:
         if isinstance(given, SourceReference):
             source = await self.session.get(Source, given.id)
             if source is None:
                 raise Invalid(f"Source {given.id} does not exist.", [*loc, "id"], "not_found")
             return source
-        anonymous = given.kind is SourceKind.anonymous
-        key = (given.kind, fold(given.name), fold(given.affiliation or "") if anonymous else "")
+        key = self._key(given)
         if key in self.seen:
             return self.seen[key]
         source = await self._find(key)
