@@ -66,7 +66,10 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping: it costs a round trip on every checkout. A connection the server has
+    # dropped fails its one statement instead, and SQLAlchemy then discards the whole pool,
+    # so service resumes by itself after a database restart.
+    return create_async_engine(url, pool_size=10, max_overflow=10)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -125,13 +128,20 @@ async def read_rows(
     params: dict[str, Any] | None = None,
 ) -> Sequence[Row[Any]]:
     """The rows of a read of plain columns (no ORM entities) that needs nothing of a
-    session's own transaction: on a SQLite file, read on the loop's thread (see
-    `_sqlite_reader`); elsewhere through the session, or a session of `source`'s making."""
+    session's own transaction, on the cheapest path the database offers: a SQLite file is
+    read on the loop's thread (see `_sqlite_reader`); a server in autocommit, with no
+    BEGIN and ROLLBACK round trips around the one statement. A session bound to a
+    connection (whose transaction may hold rows not yet committed) reads through itself."""
     session = source if isinstance(source, AsyncSession) else None
     bind = session.bind if session is not None else source.kw.get("bind")
-    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite" and bind.url.database:
-        with _sqlite_reader(bind.url.database).connect() as connection:
-            return connection.execute(statement, params).all()
+    if isinstance(bind, AsyncEngine):
+        if bind.dialect.name == "sqlite" and bind.url.database:
+            with _sqlite_reader(bind.url.database).connect() as connection:
+                return connection.execute(statement, params).all()
+        if bind.dialect.name != "sqlite":
+            autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
+            async with autocommit.connect() as connection:
+                return (await connection.execute(statement, params)).all()
     if session is None:
         async with source() as session:  # type: ignore[operator]
             return await read_rows(session, statement, params)
