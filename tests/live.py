@@ -3,6 +3,7 @@ real. The usual `client` shares one connection and so cannot race; tests of conc
 writers and readers use `live`, which empties every table afterwards."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -23,19 +24,28 @@ class Live:
     headers: dict[str, str]
 
 
+@asynccontextmanager
+async def app_on(engine: AsyncEngine, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a new app whose requests each take a connection of `engine`'s pool and
+    commit for real, as in a worker process."""
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    app = create_app(settings)
+    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=120
+    ) as client:
+        yield client
+
+
 @pytest.fixture
 async def live(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Live]:
     """The app on real, separately committed transactions, with a write+publish key."""
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    app = create_app(settings)
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
     try:
         async with sessionmaker() as session:
             _, secret = await keys.create(session, "racer", [Scope.write, Scope.publish])
             await session.commit()
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=120
-        ) as client:
+        async with app_on(engine, settings) as client:
             yield Live(client, {"Authorization": f"Bearer {secret}"})
     finally:
         async with sessionmaker.begin() as session:

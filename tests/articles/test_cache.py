@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.articles import cache
 from app.articles import router as articles_router
 from app.articles.service import ArticleNotFound
-from app.db import create_engine, get_sessionmaker
-from app.main import create_app
+from app.db import create_engine
 from app.settings import Settings
 from tests.factories import article_data
-from tests.live import Live
+from tests.live import Live, app_on
 
 pytestmark = pytest.mark.anyio
 
@@ -30,12 +29,7 @@ NEW_CLAIM = "The strike vote passed with a large majority."
 async def other_worker(database_url: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A second app on an engine of its own, as another worker process would be."""
     engine = create_engine(database_url)
-    app = create_app(settings)
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with app_on(engine, settings) as client:
         yield client
     await engine.dispose()
 

@@ -3,7 +3,6 @@ tables, it must read back through the API like articles written through it."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,12 +11,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.auth import service as keys
 from app.auth.models import Scope
-from app.db import create_engine, get_sessionmaker
-from app.main import create_app
+from app.db import create_engine
 from app.ops.service import alembic_config
 from app.settings import Settings
 from bench import corpus
 from tests.databases import BACKENDS, fresh_database
+from tests.live import app_on
 
 pytestmark = pytest.mark.anyio
 
@@ -36,14 +35,9 @@ def loaded(
 
 
 @pytest.fixture
-async def api(loaded: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def api(loaded: str) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(loaded)
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    app = create_app(Settings(database_url=loaded, _env_file=None))
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with app_on(engine, Settings(database_url=loaded, _env_file=None)) as client:
         yield client
     await engine.dispose()
 
