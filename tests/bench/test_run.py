@@ -133,3 +133,20 @@ def test_wrk_command_keeps_the_api_key_off_the_command_line() -> None:
     assert "nd_x" not in " ".join(command)
     assert command[-2:] == ["--", "t1"]
     assert command[1:4] == ["-t2", "-c32", "-d10s"]
+
+
+def test_each_scale_size_has_a_database_of_its_own() -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/newsdesk_bench"
+    assert run.sized_url(url, 100_000) == (
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/newsdesk_bench_100000"
+    )
+
+
+def test_scale_mode_measures_search_with_few_connections_and_a_long_timeout() -> None:
+    fixture = run.Fixture("a-story", '"tag"', "world", "trade", ("trade", "deal"))
+    chosen = {s.key: s for s in run.scale_scenarios("http://127.0.0.1:1", fixture)}
+    assert set(chosen) == {"1", "3", "4"}
+    assert chosen["4"].load.connections == run.SCALE_SEARCH_CONNECTIONS
+    assert "--timeout" in (command := chosen["4"].load.command("wrk", 10))
+    assert command[command.index("--timeout") + 1] == run.SCALE_SEARCH_TIMEOUT
+    assert chosen["1"].load.connections == run.CONNECTIONS
