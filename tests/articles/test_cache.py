@@ -70,6 +70,8 @@ def read_urls(article: dict[str, Any], source_id: str) -> dict[str, Callable[[st
         "/v1/feeds/json": shows_headline,
         "/v1/changes": lambda body: '"version":4' in body.replace(" ", ""),
         "/v1/tags": lambda body: "lighthouses" in body,
+        f"/v1/claims?article={article['id']}": shows_claim,
+        f"/v1/sources/{source_id}": lambda body: '"claim_count":2' in body.replace(" ", ""),
         f"/v1/sources/{source_id}/claims": shows_claim,
     }
 
