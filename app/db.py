@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy import DateTime, Engine, Executable, MetaData, Row, TypeDecorator, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -58,6 +59,17 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
+CONNECT_TIMEOUT = 5
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached (refused, dropped or timed out
+    connections; SQLite busy past its timeout), rather than that a statement was wrong."""
+    if isinstance(error, ConnectionError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         database = make_url(url).database
@@ -67,9 +79,16 @@ def create_engine(url: str) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     # No pre-ping: it costs a round trip on every checkout. A connection the server has
-    # dropped fails its one statement instead, and SQLAlchemy then discards the whole pool,
-    # so service resumes by itself after a database restart.
-    return create_async_engine(url, pool_size=10, max_overflow=10)
+    # dropped fails its one statement instead (a 503), and SQLAlchemy then discards the
+    # whole pool, so service resumes by itself after a database restart. A server that
+    # does not answer is given up on after CONNECT_TIMEOUT seconds, not asyncpg's 60.
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=CONNECT_TIMEOUT,
+        connect_args={"timeout": CONNECT_TIMEOUT},
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

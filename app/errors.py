@@ -10,8 +10,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+
+from app.db import is_database_unavailable
 
 logger = logging.getLogger("newsdesk")
 
@@ -137,7 +140,12 @@ ANY_CLIENT_ERROR: dict[int | str, dict[str, Any]] = {
         "model": Problem,
         "content": {PROBLEM_MEDIA_TYPE: {}},
         "description": "RFC 9457 problem details naming what was wrong.",
-    }
+    },
+    503: {
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+        "description": "The database cannot be reached; nothing was changed. See Retry-After.",
+    },
 }
 
 
@@ -198,6 +206,24 @@ async def _render_http_error(request: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, detail=detail, headers=exc.headers)
 
 
+# How long a client should wait before trying again when the database is out of reach.
+DATABASE_RETRY_AFTER = 5
+
+
+async def _render_database_error(request: Request, exc: Exception) -> Response:
+    """503 while the database is out of reach (the request's transaction, if any, never
+    committed); any other database error is a bug, a 500."""
+    if not is_database_unavailable(exc):
+        return await _render_unexpected(request, exc)
+    logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return problem_response(
+        503,
+        type_=problem_type(request, "database-unavailable"),
+        detail="The database cannot be reached; nothing was changed. Try again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 async def _render_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, detail="The server failed to answer this request.")
@@ -207,4 +233,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _render_app_error)
     app.add_exception_handler(RequestValidationError, _render_validation_error)
     app.add_exception_handler(StarletteHTTPException, _render_http_error)
+    for database_error in (DBAPIError, ConnectionError, TimeoutError):
+        app.add_exception_handler(database_error, _render_database_error)
     app.add_exception_handler(Exception, _render_unexpected)

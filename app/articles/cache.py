@@ -227,7 +227,7 @@ class CachedArticleReads:
         now = datetime.now(UTC)
         try:
             current = await stamp(sessionmaker_for(app, scope), reference, sees_drafts=False)
-        except (AppError, SQLAlchemyError):
+        except (AppError, SQLAlchemyError, ConnectionError, TimeoutError):
             return None  # the route answers with the right problem
         rendered = app.state.rendered_articles.get(current.key(now, *view))
         if rendered is None:
