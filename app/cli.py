@@ -17,6 +17,7 @@ from app.auth import service as keys_service
 from app.auth.models import Scope
 from app.db import create_engine
 from app.ops import service as ops
+from app.ops.access_log import log_config
 from app.settings import get_settings
 
 cli = typer.Typer(help="Newsdesk: news articles and their sourced claims.", no_args_is_help=True)
@@ -60,7 +61,9 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (default: one per CPU core).")
     ] = DEFAULT_WORKERS,
-    access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    access_log: Annotated[
+        bool, typer.Option(help="Log one JSON line per request (see app/ops/access_log.py).")
+    ] = True,
 ) -> None:
     """Serve the API. SQLite databases are migrated first; PostgreSQL must already be."""
     url = get_settings().database_url
@@ -85,7 +88,8 @@ def serve(
         http="httptools",
         proxy_headers=True,
         log_level="info",
-        access_log=access_log,
+        log_config=log_config(access_log),
+        access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
     )
 
 

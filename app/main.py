@@ -21,6 +21,7 @@ from app.http import EncodedEntityTags
 from app.idempotency import dependencies as idempotency
 from app.ingest.router import router as ingest_router
 from app.limits import BodySizeLimit
+from app.ops.access_log import RequestLog
 from app.ops.router import router as ops_router
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
@@ -101,8 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
-    # Added innermost first: CORS → ETags for gzip → gzip → body limit → cached article
-    # reads → app.
+    # Added innermost first: request log → CORS → ETags for gzip → gzip → body limit →
+    # cached article reads → app.
     app.add_middleware(cache.CachedArticleReads)
     app.add_middleware(
         BodySizeLimit,
@@ -126,4 +127,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Link", "Location", "Retry-After"],
             max_age=600,
         )
+    app.add_middleware(RequestLog)
     return app

@@ -1,5 +1,6 @@
 """The `newsdesk` command, run as a user would (a subprocess with its own environment)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -68,30 +69,53 @@ def test_serve_refuses_an_unmigrated_postgres_database(tmp_path: Path) -> None:
     assert "newsdesk migrate" in result.stderr
 
 
-def test_serve_migrates_sqlite_and_answers(tmp_path: Path) -> None:
+def test_serve_migrates_sqlite_answers_and_logs_each_request_as_json(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
     port = "8766"
     env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "app.cli", "serve", "--port", port],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        ready = None
-        for _ in range(100):
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert ready is not None and ready.status_code == 200
-        assert ready.json()["status"] == "ready"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "app.cli", "serve", "--port", port],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            ready = None
+            for _ in range(100):
+                try:
+                    ready = httpx.get(
+                        f"http://127.0.0.1:{port}/readyz",
+                        headers={"X-Request-ID": "cli-check-1"},
+                        timeout=1,
+                    )
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert ready is not None and ready.status_code == 200
+            assert ready.json()["status"] == "ready"
+            assert ready.headers["x-request-id"] == "cli-check-1"
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    logged = [line for line in lines if line.get("request_id") == "cli-check-1"]
+    assert len(logged) == 1, log.read_text()
+    assert logged[0] | {"time": None, "duration_ms": None} == {
+        "time": None,
+        "level": "INFO",
+        "logger": "newsdesk.access",
+        "message": "request",
+        "method": "GET",
+        "route": "/readyz",
+        "status": 200,
+        "duration_ms": None,
+        "key": "anonymous",
+        "request_id": "cli-check-1",
+    }
+    assert logged[0]["duration_ms"] >= 0
 
 
 def test_demo_loads_once(empty_database: tuple[str, str]) -> None:

@@ -179,6 +179,7 @@ def render_cache(entries: int) -> LRUCache[tuple[Any, ...], Rendered]:
 
 
 ARTICLE_PATH = re.compile(r"/v1/articles/([^/]+)")
+ROUTE_TEMPLATE = "/v1/articles/{article}"
 FORMATS = frozenset(get_args(formats.Format))
 
 
@@ -232,4 +233,5 @@ class CachedArticleReads:
         rendered = app.state.rendered_articles.get(current.key(now, *view))
         if rendered is None:
             return None
+        request.state.route_template = ROUTE_TEMPLATE  # answered before routing
         return rendered.response(request, public=is_public(current, now))

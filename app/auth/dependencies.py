@@ -60,6 +60,7 @@ async def current_caller(request: Request, session: Session) -> Caller:
     key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(token.strip())))
     if key is None or (key.revoked_at is not None and key.revoked_at <= datetime.now(UTC)):
         raise Unauthorized("The API key is unknown or has been revoked.")
+    request.state.key_name = key.name  # for the request log
     return Caller(key=key, scopes=effective_scopes(key.scopes))
 
 
