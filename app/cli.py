@@ -2,8 +2,11 @@
 
 import asyncio
 import os
+import shutil
 import signal as signal_module
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
@@ -18,6 +21,7 @@ from app.auth.models import Scope
 from app.db import create_engine
 from app.ops import service as ops
 from app.ops.access_log import log_config
+from app.ops.metrics import MULTIPROCESS_DIRECTORY
 from app.settings import get_settings
 
 cli = typer.Typer(help="Newsdesk: news articles and their sourced claims.", no_args_is_help=True)
@@ -41,6 +45,22 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await engine.dispose()
 
     return asyncio.run(main())
+
+
+@contextmanager
+def metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several workers, Prometheus counters live in files of a directory they share
+    (prometheus-client's multiprocess mode), fresh for each run of the server."""
+    if workers == 1 or os.environ.get(MULTIPROCESS_DIRECTORY):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="newsdesk-metrics-")
+    os.environ[MULTIPROCESS_DIRECTORY] = directory
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIRECTORY]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _migrate() -> None:
@@ -78,19 +98,20 @@ def serve(
                 err=True,
             )
             raise typer.Exit(code=1)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        proxy_headers=True,
-        log_level="info",
-        log_config=log_config(access_log),
-        access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
-    )
+    with metrics_shared_by(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            proxy_headers=True,
+            log_level="info",
+            log_config=log_config(access_log),
+            access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
+        )
 
 
 @cli.command()

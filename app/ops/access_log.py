@@ -1,4 +1,5 @@
-"""One structured line per request, and a request id that follows the request.
+"""One structured line per request (and its count and latency in the metrics), and a
+request id that follows the request.
 
 `RequestLog` is the outermost middleware: it takes the caller's `X-Request-ID` when it is a
 sane token (else makes one), echoes it on the response, and logs method, route template,
@@ -14,6 +15,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import metrics
 
 logger = logging.getLogger("newsdesk.access")
 
@@ -65,17 +68,19 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - began
+            metrics.observe(scope["method"], route_template(scope), status, seconds)
             if logger.isEnabledFor(logging.INFO):
-                logger.info("request", extra=fields(scope, status, began, rid))
+                logger.info("request", extra=fields(scope, status, seconds, rid))
 
 
-def fields(scope: Scope, status: int, began: float, rid: str) -> dict[str, Any]:
+def fields(scope: Scope, status: int, seconds: float, rid: str) -> dict[str, Any]:
     state = scope.get("state", {})
     return {
         "method": scope["method"],
         "route": route_template(scope),
         "status": status,
-        "duration_ms": round((time.perf_counter() - began) * 1000, 3),
+        "duration_ms": round(seconds * 1000, 3),
         "key": state.get("key_name", "anonymous"),
         "request_id": rid,
     }

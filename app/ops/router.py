@@ -1,12 +1,14 @@
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from pydantic import BaseModel
 
+from app.auth.dependencies import require_scope
+from app.auth.models import Scope
 from app.db import Session
 from app.errors import problem_response
 from app.http import AuthFirstRoute, cached_bytes, cached_json
 
-from . import service
+from . import metrics, service
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
@@ -35,6 +37,23 @@ async def readyz(request: Request, session: Session) -> Response:
         return problem_response(503, detail=problem)
     ready = {"status": "ready", "database": session.bind.dialect.name, "migration": service.head()}
     return cached_json(request, ready, public=False)
+
+
+@router.get(
+    "/metrics",
+    dependencies=[Depends(require_scope(Scope.admin))],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {metrics.MEDIA_TYPE: {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics_exposition(session: Session) -> Response:
+    """Prometheus metrics (text format; needs `admin`): requests by route and status,
+    latency histograms, webhook outbox backlog and deliveries, database pool."""
+    return Response(await metrics.exposition(session), media_type=metrics.MEDIA_TYPE)
 
 
 @router.get("/openapi.json", include_in_schema=False)
