@@ -53,7 +53,11 @@ async def readyz(request: Request, session: Session) -> Response:
 async def metrics_exposition(session: Session) -> Response:
     """Prometheus metrics (text format; needs `admin`): requests by route and status,
     latency histograms, webhook outbox backlog and deliveries, database pool."""
-    return Response(await metrics.exposition(session), media_type=metrics.MEDIA_TYPE)
+    return Response(
+        await metrics.exposition(session),
+        media_type=metrics.MEDIA_TYPE,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/openapi.json", include_in_schema=False)
