@@ -1,4 +1,5 @@
-"""Refuse request bodies over the configured size (413) before anything reads them whole."""
+"""Refuse request bodies over the configured size (413) before anything reads them whole,
+and query strings over theirs (414) before anything parses them."""
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,3 +41,18 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+class QueryStringLimit:
+    """414 for a query string longer than `max_bytes` (percent-encoded, as sent)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope["query_string"]) > self.max_bytes:
+            detail = f"The query string is longer than {self.max_bytes} bytes."
+            await problem_response(414, detail=detail)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

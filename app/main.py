@@ -20,7 +20,7 @@ from app.feeds.router import router as feeds_router
 from app.http import EncodedEntityTags
 from app.idempotency import dependencies as idempotency
 from app.ingest.router import router as ingest_router
-from app.limits import BodySizeLimit
+from app.limits import BodySizeLimit, QueryStringLimit
 from app.ops.access_log import RequestLog
 from app.ops.router import router as ops_router
 from app.settings import Settings, get_settings
@@ -102,14 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
-    # Added innermost first: request log → CORS → ETags for gzip → gzip → body limit →
-    # cached article reads → app.
+    # Added innermost first: request log → CORS → ETags for gzip → gzip → query and body
+    # limits → cached article reads → app.
     app.add_middleware(cache.CachedArticleReads)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         per_path={"/v1/articles/bulk": settings.bulk_max_bytes},
     )
+    app.add_middleware(QueryStringLimit, max_bytes=settings.max_query_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(EncodedEntityTags)
     if settings.cors_origins:

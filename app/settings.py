@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # A bulk upload is read line by line; each line may be up to max_body_bytes.
     bulk_max_bytes: int = 1024 * 1024 * 1024
+    # Longer query strings are refused (414) before any parsing: every real one is short.
+    max_query_bytes: int = Field(default=4096, ge=256)
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024

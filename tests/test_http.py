@@ -409,3 +409,18 @@ async def test_docs_is_html_and_openapi_is_json(client):
     for path in ("/v1/articles", "/v1/articles/{article}", "/v1/claims", "/v1/sources"):
         assert path in document["paths"], path
     assert "post" in document["paths"]["/v1/articles"]
+
+
+async def test_a_query_string_over_the_limit_is_414_on_every_route(client, writer):
+    long_tag = "t" * 4100  # the default limit is 4,096 bytes
+    for path in ("/v1/articles", "/v1/articles/some-slug", "/v1/feeds/rss", "/no/such/route"):
+        response = await client.get(path, params={"tag": long_tag}, headers=writer)
+        body = assert_problem(response, 414)
+        assert "4096 bytes" in body["detail"]
+
+
+async def test_a_query_string_at_the_limit_is_served(client):
+    query = "tag=" + "t" * (4096 - len("tag="))
+    assert len(query) == 4096
+    response = await client.get(f"/v1/articles?{query}")
+    assert response.status_code == 200
