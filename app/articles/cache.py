@@ -146,7 +146,12 @@ async def list_items(
     """The articles of a listing's page (rows of `queries.PAGE_COLUMNS`) as rendered for a
     list, from `rendered` where their version is there, else loaded and rendered now."""
     options = ("list", fields, include)
-    items = [rendered.get((row.id, row.version, row.updated_at, *options)) for row in rows]
+
+    def key_of(version: Any) -> tuple[Any, ...]:
+        """A row of the page or a loaded article: either has these three."""
+        return (version.id, version.version, version.updated_at, *options)
+
+    items = [rendered.get(key_of(row)) for row in rows]
     missing = [row.id for row, item in zip(rows, items, strict=True) if item is None]
     if not missing:
         return items  # type: ignore[return-value]
@@ -160,7 +165,7 @@ async def list_items(
             payload = article_payload(article, include=include, fields=fields)
             item = Rendered.of(payload, "application/json", {}, surrogate_keys(article))
             # Keyed by the version loaded, which may be newer than the row's.
-            rendered[(article.id, article.version, article.updated_at, *options)] = item
+            rendered[key_of(article)] = item
             items[i] = item
     return items  # type: ignore[return-value]
 

@@ -1,7 +1,7 @@
 """Listing articles: filters, sort orders, full-text search and keyset pagination."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -117,39 +117,43 @@ async def page(
     """One page of the listing as rows of `PAGE_COLUMNS`, the next page's cursor, and the
     total when `count`: the articles themselves are loaded (or found rendered) after."""
     query = _filtered(select(*PAGE_COLUMNS), filters, sees_drafts)
+    key: Callable[[Row[Any]], list[Any]]
+    ranked: list[ColumnElement[Any]]
     if filters.q and filters.sort is None:
         query, rank = search.apply(query, session.bind.dialect.name, filters.q)
         keyset = Keyset("articles:relevance", [rank, Article.id], [float, uuid.UUID], False)
-        total = await count_rows(session, query) if count else None
-        rows, next_cursor = await fetch_page(
-            session,
-            query.add_columns(rank.label("rank")),
-            keyset,
-            cursor=cursor,
-            limit=limit,
-            key=lambda row: [row.rank, row.id],
-            columns_only=True,
-        )
-        return rows, next_cursor, total
-    if filters.q:
-        query, _ = search.apply(query, session.bind.dialect.name, filters.q)
-    name = filters.sort or "-published_at"
-    column_name, descending = SORTS[name]
-    column: ColumnElement[Any] = getattr(Article, column_name)
-    if column_name == "published_at" and (filters.status or "published") != "published":
-        # Drafts have no publication time yet: they sort by when they were created.
-        column = func.coalesce(Article.published_at, Article.created_at)
-    keyset = Keyset(f"articles:{name}", [column, Article.id], [datetime, uuid.UUID], descending)
+        ranked = [rank.label("rank")]
 
-    def key(row: Row[Any]) -> list[Any]:
-        value = getattr(row, column_name)
-        if value is None and column_name == "published_at":
-            value = row.created_at
-        return [value, row.id]
+        def key(row: Row[Any]) -> list[Any]:
+            return [row.rank, row.id]
+
+    else:
+        if filters.q:
+            query, _ = search.apply(query, session.bind.dialect.name, filters.q)
+        name = filters.sort or "-published_at"
+        column_name, descending = SORTS[name]
+        column: ColumnElement[Any] = getattr(Article, column_name)
+        if column_name == "published_at" and (filters.status or "published") != "published":
+            # Drafts have no publication time yet: they sort by when they were created.
+            column = func.coalesce(Article.published_at, Article.created_at)
+        keyset = Keyset(f"articles:{name}", [column, Article.id], [datetime, uuid.UUID], descending)
+        ranked = []
+
+        def key(row: Row[Any]) -> list[Any]:
+            value = getattr(row, column_name)
+            if value is None and column_name == "published_at":
+                value = row.created_at
+            return [value, row.id]
 
     total = await count_rows(session, query) if count else None
     rows, next_cursor = await fetch_page(
-        session, query, keyset, cursor=cursor, limit=limit, key=key, columns_only=True
+        session,
+        query.add_columns(*ranked),
+        keyset,
+        cursor=cursor,
+        limit=limit,
+        key=key,
+        columns_only=True,
     )
     return rows, next_cursor, total
 

@@ -69,16 +69,17 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - began
-            metrics.observe(scope["method"], route_template(scope), status, seconds)
+            route = route_template(scope)
+            metrics.observe(scope["method"], route, status, seconds)
             if logger.isEnabledFor(logging.INFO):
-                logger.info("request", extra=fields(scope, status, seconds, rid))
+                logger.info("request", extra=fields(scope, route, status, seconds, rid))
 
 
-def fields(scope: Scope, status: int, seconds: float, rid: str) -> dict[str, Any]:
+def fields(scope: Scope, route: str, status: int, seconds: float, rid: str) -> dict[str, Any]:
     state = scope.get("state", {})
     return {
         "method": scope["method"],
-        "route": route_template(scope),
+        "route": route,
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
         "key": state.get("key_name", "anonymous"),
