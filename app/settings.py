@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     bulk_max_bytes: int = 1024 * 1024 * 1024
     # Longer query strings are refused (414) before any parsing: every real one is short.
     max_query_bytes: int = Field(default=4096, ge=256)
+    # Rate limits, in requests per minute: token buckets holding a minute's requests, per
+    # API key (the key's own `rate_limit`, else rate_limit_per_key) and per client address
+    # for anonymous callers; 0 turns a limit off. Buckets live in this process unless
+    # redis_url is set, when every worker and host shares them.
+    rate_limit_anonymous: int = Field(default=300, ge=0)
+    rate_limit_per_key: int = Field(default=1200, ge=0)
+    redis_url: str | None = None
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; the
+    # client is then the last address the chain names that is not one of them.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024
@@ -60,7 +70,7 @@ class Settings(BaseSettings):
     # How long the dispatcher's leadership lasts unless renewed.
     webhook_leader_lease_seconds: float = 15
 
-    @field_validator("cors_origins", "webhook_retry_schedule", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "webhook_retry_schedule", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # NEWSDESK_CORS_ORIGINS="https://a.example,https://b.example"

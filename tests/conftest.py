@@ -70,6 +70,10 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         public_base_url="https://api.newsdesk.test",
         cors_origins=["https://front.newsdesk.test"],
+        # Rate limits have tests of their own (tests/ratelimit); elsewhere they would only
+        # make a test's request count matter.
+        rate_limit_anonymous=0,
+        rate_limit_per_key=0,
         _env_file=None,
     )
 
