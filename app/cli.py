@@ -107,7 +107,7 @@ def serve(
             workers=workers,
             loop="uvloop",
             http="httptools",
-            proxy_headers=True,
+            proxy_headers=False,  # the app decides whom to believe: NEWSDESK_TRUSTED_PROXIES
             log_level="info",
             log_config=log_config(access_log),
             access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
@@ -242,7 +242,15 @@ def import_archive(
 def create_key(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
     scope: Annotated[list[Scope], typer.Option(help="Repeat for several scopes.")],
-    rate_limit: Annotated[int | None, typer.Option(help="Requests per minute.")] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate",
+            "--rate-limit",
+            min=1,
+            help="Requests per minute (default: NEWSDESK_RATE_LIMIT_PER_KEY).",
+        ),
+    ] = None,
 ) -> None:
     """Create a key. The key itself is printed once, alone on the last line."""
     key, secret = _run(lambda session: keys_service.create(session, name, scope, rate_limit))
@@ -263,7 +271,9 @@ def list_keys() -> None:
 
     for key in _run(all_keys):
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        typer.echo(f"{key.id}  {key.prefix}…  {key.name:<20} {','.join(key.scopes):<40} {state}")
+        rate = f"{key.rate_limit}/min" if key.rate_limit else "default rate"
+        scopes = ",".join(key.scopes)
+        typer.echo(f"{key.id}  {key.prefix}…  {key.name:<20} {scopes:<40} {rate:<14} {state}")
 
 
 @keys.command("revoke")

@@ -110,12 +110,16 @@ def problem_response(
     detail: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    members: dict[str, Any] | None = None,
 ) -> Response:
+    """A problem details response; `members` are the problem type's extension members."""
     body: dict[str, Any] = {"type": type_, "title": HTTPStatus(status).phrase, "status": status}
     if detail is not None:
         body["detail"] = detail
     if errors is not None:
         body["errors"] = [error.model_dump() for error in errors]
+    if members:
+        body.update(members)
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
     )

@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.gzip import GZipMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import errors, models  # noqa: F401  (models: register every mapper)
 from app.articles import cache
@@ -23,6 +24,8 @@ from app.ingest.router import router as ingest_router
 from app.limits import BodySizeLimit, QueryStringLimit
 from app.ops.access_log import RequestLog
 from app.ops.router import router as ops_router
+from app.ratelimit.buckets import buckets_for
+from app.ratelimit.middleware import RateLimits
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
 from app.taxonomy.router import router as taxonomy_router
@@ -33,7 +36,9 @@ DESCRIPTION = """News articles and their sourced claims.
 
 Errors are RFC 9457 problem details (`application/problem+json`). Lists use keyset
 pagination (`cursor`, `next_cursor`, `Link: rel="next"`). Reads carry strong ETags.
-Send API keys as `Authorization: Bearer <key>`.
+Send API keys as `Authorization: Bearer <key>`. Each key (and each client address, for
+callers without one) has a rate limit: every response says what is left in `RateLimit-Policy`
+and `RateLimit` (IETF httpapi draft), and a spent budget answers 429 with `Retry-After`.
 """
 
 
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         async with dispatching(sessionmaker, settings):
             yield {"sessionmaker": sessionmaker}
+        await app.state.rate_limit_buckets.aclose()
         await engine.dispose()
 
     app = FastAPI(
@@ -87,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.rendered_articles = cache.render_cache(settings.rendered_article_cache_entries)
+    app.state.rate_limit_buckets = buckets_for(settings)
     errors.install(app)
     idempotency.install(app)
     for router in (
@@ -102,8 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
-    # Added innermost first: request log → CORS → ETags for gzip → gzip → query and body
-    # limits → cached article reads → app.
+    # Added innermost first: proxy headers → request log → CORS → rate limits → ETags for
+    # gzip → gzip → query and body limits → cached article reads → app.
     app.add_middleware(cache.CachedArticleReads)
     app.add_middleware(
         BodySizeLimit,
@@ -113,6 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(QueryStringLimit, max_bytes=settings.max_query_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(EncodedEntityTags)
+    app.add_middleware(
+        RateLimits,
+        buckets=app.state.rate_limit_buckets,
+        per_address=settings.rate_limit_anonymous,
+        per_key=settings.rate_limit_per_key,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -125,8 +138,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "If-None-Match",
                 "Idempotency-Key",
             ],
-            expose_headers=["ETag", "Link", "Location", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Link",
+                "Location",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+            ],
             max_age=600,
         )
     app.add_middleware(RequestLog)
+    if settings.trusted_proxies:
+        # The client is whom the trusted proxies say it is; anyone else's X-Forwarded-For
+        # is ignored. (`newsdesk serve` leaves this to the app: uvicorn's own is off.)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

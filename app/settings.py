@@ -1,3 +1,4 @@
+import ipaddress
 from functools import lru_cache
 from typing import Annotated
 
@@ -77,6 +78,13 @@ class Settings(BaseSettings):
         # NEWSDESK_WEBHOOK_RETRY_SCHEDULE="0,5,300,1800"
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # ValueError names the bad one
         return value
 
     @field_validator("webhook_retry_schedule")

@@ -35,6 +35,8 @@ def test_keys_create_list_revoke(empty_database: tuple[str, str]) -> None:
         "content:write",
         "--scope",
         "content:publish",
+        "--rate",
+        "30",
     )
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
@@ -42,6 +44,7 @@ def test_keys_create_list_revoke(empty_database: tuple[str, str]) -> None:
 
     listed = newsdesk(url, "keys", "list")
     assert "cms" in listed.stdout and "content:publish,content:write" in listed.stdout
+    assert "30/min" in listed.stdout
     assert key not in listed.stdout
     key_id = listed.stdout.split()[0]
 

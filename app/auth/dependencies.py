@@ -2,10 +2,12 @@
 `content:write` sees drafts."""
 
 import hashlib
+import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -15,6 +17,8 @@ from app.errors import Forbidden, Unauthorized
 
 from .models import ApiKey, Scope
 
+R = TypeVar("R")
+
 # A scope also grants the ones it implies.
 IMPLIED = {
     Scope.write: {Scope.read},
@@ -23,8 +27,35 @@ IMPLIED = {
 }
 
 
+# Keys are looked up by their first characters (not secret: listings show them), then the
+# hash of the whole key is compared in constant time, so response times tell nothing about
+# how close a guess came.
+PREFIX_LENGTH = 10
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def prefix_of(key: str) -> str:
+    return key[:PREFIX_LENGTH]
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The key in an `Authorization: Bearer <key>` header; None if the header is not that."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def matching_key(candidates: Iterable[R], token: str) -> R | None:
+    """The candidate (anything with a `key_hash`) whose hash is that of `token`."""
+    digest = hash_key(token).encode()
+    found = None
+    for candidate in candidates:
+        if hmac.compare_digest(candidate.key_hash.encode(), digest):  # type: ignore[attr-defined]
+            found = candidate
+    return found
 
 
 @dataclass(frozen=True)
@@ -54,10 +85,11 @@ async def current_caller(request: Request, session: Session) -> Caller:
     if authorization is None:
         public = request.app.state.settings.public_read
         return Caller(scopes=frozenset({Scope.read}) if public else frozenset())
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(authorization)
+    if token is None:
         raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.")
-    key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(token.strip())))
+    candidates = await session.scalars(select(ApiKey).where(ApiKey.prefix == prefix_of(token)))
+    key = matching_key(candidates, token)
     if key is None or (key.revoked_at is not None and key.revoked_at <= datetime.now(UTC)):
         raise Unauthorized("The API key is unknown or has been revoked.")
     request.state.key_name = key.name  # for the request log

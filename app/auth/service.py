@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.pagination import Keyset, fetch_page
 
-from .dependencies import hash_key
+from .dependencies import hash_key, prefix_of
 from .models import ApiKey, Scope
 
 KEY_PREFIX = "nd_"
@@ -27,7 +27,7 @@ async def create(
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name,
-        prefix=secret[:10],
+        prefix=prefix_of(secret),
         key_hash=hash_key(secret),
         scopes=sorted({scope.value for scope in scopes}),
         rate_limit=rate_limit,
