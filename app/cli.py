@@ -22,6 +22,7 @@ from app.db import create_engine
 from app.ops import service as ops
 from app.ops.access_log import log_config
 from app.ops.metrics import MULTIPROCESS_DIRECTORY
+from app.server import LimitedHttpToolsProtocol
 from app.settings import get_settings
 
 cli = typer.Typer(help="Newsdesk: news articles and their sourced claims.", no_args_is_help=True)
@@ -106,7 +107,8 @@ def serve(
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            http=LimitedHttpToolsProtocol,
+            timeout_keep_alive=get_settings().keep_alive_seconds,
             proxy_headers=False,  # the app decides whom to believe: NEWSDESK_TRUSTED_PROXIES
             log_level="info",
             log_config=log_config(access_log),

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; the
     # client is then the last address the chain names that is not one of them.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # `newsdesk serve` (app/server.py): a request's line and headers must arrive whole
+    # within header_timeout_seconds and be at most max_header_bytes (else 408 / 431); a
+    # body may not stall for longer than body_idle_timeout_seconds (else 408). Idle
+    # keep-alive connections are closed after keep_alive_seconds.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=10, gt=0)
+    body_idle_timeout_seconds: float = Field(default=30, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024
