@@ -125,7 +125,7 @@ def worker() -> None:
 
     async def main() -> None:
         settings = get_settings()
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, settings.statement_timeout_seconds)
         dispatcher = Dispatcher(async_sessionmaker(engine, expire_on_commit=False), settings)
         loop = asyncio.get_running_loop()
         for signal in (signal_module.SIGTERM, signal_module.SIGINT):

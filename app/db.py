@@ -61,17 +61,27 @@ class Base(DeclarativeBase):
 
 
 CONNECT_TIMEOUT = 5
+# PostgreSQL's codes for a statement cancelled by statement_timeout, and for a session
+# ended for idling inside its transaction.
+GAVE_UP = frozenset({"57014", "25P03"})
 
 
 def is_database_unavailable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot be reached (refused, dropped or timed out
-    connections; SQLite busy past its timeout), rather than that a statement was wrong."""
+    """Whether `error` says the database cannot be reached or did not answer in time
+    (refused, dropped or timed out connections; a statement past its timeout; SQLite busy
+    past its timeout), rather than that a statement was wrong."""
     if isinstance(error, ConnectionError | TimeoutError | OperationalError | InterfaceError):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if not isinstance(error, DBAPIError):
+        return False
+    return error.connection_invalidated or getattr(error.orig, "sqlstate", None) in GAVE_UP
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, statement_timeout: float | None = None) -> AsyncEngine:
+    """An engine on `url`. On PostgreSQL, `statement_timeout` (seconds) bounds every
+    statement and every idle moment inside a transaction: a request stuck behind a lock or
+    a runaway query gives up (503) instead of holding a connection. SQLite ignores it (its
+    writers wait at most 30 s for the write lock)."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -83,12 +93,19 @@ def create_engine(url: str) -> AsyncEngine:
     # dropped fails its one statement instead (a 503), and SQLAlchemy then discards the
     # whole pool, so service resumes by itself after a database restart. A server that
     # does not answer is given up on after CONNECT_TIMEOUT seconds, not asyncpg's 60.
+    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
+    if statement_timeout:
+        milliseconds = str(round(statement_timeout * 1000))
+        connect_args["server_settings"] = {
+            "statement_timeout": milliseconds,
+            "idle_in_transaction_session_timeout": milliseconds,
+        }
     return create_async_engine(
         url,
         pool_size=10,
         max_overflow=10,
         pool_timeout=CONNECT_TIMEOUT,
-        connect_args={"timeout": CONNECT_TIMEOUT},
+        connect_args=connect_args,
     )
 
 

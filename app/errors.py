@@ -223,7 +223,10 @@ async def _render_database_error(request: Request, exc: Exception) -> Response:
     return problem_response(
         503,
         type_=problem_type(request, "database-unavailable"),
-        detail="The database cannot be reached; nothing was changed. Try again shortly.",
+        detail=(
+            "The database cannot be reached or did not answer in time; nothing was changed. "
+            "Try again shortly."
+        ),
         headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
     )
 

@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, settings.statement_timeout_seconds)
         sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         async with dispatching(sessionmaker, settings):
             yield {"sessionmaker": sessionmaker}

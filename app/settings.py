@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     # Anonymous callers may read published content unless this is turned off.
     public_read: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # On PostgreSQL, a statement (or a transaction left idle) that takes longer is
+    # cancelled and its request answered 503; 0 turns it off. The CLI's own commands
+    # (migrate, import, export) are not bound by it.
+    statement_timeout_seconds: float = Field(default=30, ge=0)
     max_body_bytes: int = 1024 * 1024
     # A bulk upload is read line by line; each line may be up to max_body_bytes.
     bulk_max_bytes: int = 1024 * 1024 * 1024

@@ -127,3 +127,26 @@ async def test_an_outage_gives_503s_and_service_resumes_by_itself(
     assert (
         await request(api, "GET", "/v1/articles/during-outage", headers=writer)
     ).status_code == 404
+
+
+async def test_a_statement_stuck_behind_a_lock_gives_up_with_a_503(
+    live: Live, database_url: str, settings: Settings
+) -> None:
+    """A database that accepts but does not answer (here: a table locked by someone else)
+    holds a request for the statement timeout, not for ever."""
+    patient = create_engine(database_url, statement_timeout=0.5)
+    locker = create_engine(database_url)
+    try:
+        async with app_on(patient, settings) as api:
+            async with locker.connect() as connection, connection.begin():
+                await connection.exec_driver_sql("LOCK TABLE article IN ACCESS EXCLUSIVE MODE")
+                began = asyncio.get_running_loop().time()
+                stuck = await request(api, "GET", "/v1/articles")
+                waited = asyncio.get_running_loop().time() - began
+            assert stuck.status_code == 503, stuck.text
+            assert stuck.headers["content-type"] == "application/problem+json"
+            assert 0.4 <= waited < 5
+            assert (await request(api, "GET", "/v1/articles")).status_code == 200  # lock gone
+    finally:
+        await patient.dispose()
+        await locker.dispose()
