@@ -1,3 +1,5 @@
+import hmac
+
 import pytest
 from sqlalchemy import select
 
@@ -111,3 +113,25 @@ async def test_public_read_can_be_turned_off(client, settings):
     settings.public_read = False
     response = await client.get("/v1/articles")
     assert response.status_code == 401
+
+
+async def test_keys_are_matched_by_hash_in_constant_time(client, admin, monkeypatch):
+    """A key is looked up by its public prefix, then its hash is compared with
+    `hmac.compare_digest`; a key that shares the prefix but not the rest is refused."""
+    from app.auth import dependencies
+
+    compared = []
+    constant_time = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return constant_time(a, b)
+
+    monkeypatch.setattr(dependencies.hmac, "compare_digest", spy)
+    secret = admin["Authorization"].removeprefix("Bearer ")
+    assert (await client.get("/v1/keys", headers=admin)).status_code == 200
+    assert compared and all(len(a) == len(b) == 64 for a, b in compared)
+
+    forged = secret[:10] + ("A" if secret[10] != "A" else "B") + secret[11:]
+    refused = await client.get("/v1/keys", headers={"Authorization": f"Bearer {forged}"})
+    assert refused.status_code == 401
