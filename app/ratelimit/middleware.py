@@ -10,6 +10,7 @@ probes are never limited."""
 
 import ipaddress
 import uuid
+from typing import NamedTuple
 
 from cachetools import LRUCache
 from sqlalchemy import select
@@ -30,15 +31,21 @@ KEY_POLICY = "key"
 ADDRESS_POLICY = "anonymous"
 
 
+class KnownKey(NamedTuple):
+    partition: str
+    quota: int
+    name: str
+
+
 class RateLimits:
     def __init__(self, app: ASGIApp, buckets: Buckets, per_address: int, per_key: int) -> None:
         self.app = app
         self.buckets = buckets
         self.per_address = per_address
         self.per_key = per_key
-        # hash of a valid key → (its partition, its quota). A key's limit never changes;
-        # revocation is the auth dependency's business, checked on every request.
-        self._keys: LRUCache[str, tuple[str, int]] = LRUCache(10_000)
+        # hash of a valid key → (its partition, its quota, its name). A key's limit never
+        # changes; revocation is the auth dependency's business, checked on every request.
+        self._keys: LRUCache[str, KnownKey] = LRUCache(10_000)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
@@ -68,16 +75,17 @@ class RateLimits:
                 token = bearer_token(value.decode("latin-1"))
                 known = await self._known_key(scope, token) if token else None
                 if known is not None:
-                    return KEY_POLICY, *known
+                    scope.setdefault("state", {})["key_name"] = known.name  # for the log
+                    return KEY_POLICY, known.partition, known.quota
                 break
         return ADDRESS_POLICY, "address:" + address_of(scope), self.per_address
 
-    async def _known_key(self, scope: Scope, token: str) -> tuple[str, int] | None:
+    async def _known_key(self, scope: Scope, token: str) -> KnownKey | None:
         digest = hash_key(token)
         known = self._keys.get(digest)
         if known is not None:
             return known
-        statement = select(ApiKey.id, ApiKey.key_hash, ApiKey.rate_limit).where(
+        statement = select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.rate_limit).where(
             ApiKey.prefix == prefix_of(token)
         )
         try:
@@ -87,7 +95,8 @@ class RateLimits:
         key = matching_key(rows, token)
         if key is None:
             return None
-        known = (f"key:{uuid.UUID(str(key.id)).hex}", key.rate_limit or self.per_key)
+        partition = f"key:{uuid.UUID(str(key.id)).hex}"
+        known = KnownKey(partition, key.rate_limit or self.per_key, key.name)
         self._keys[digest] = known
         return known
 

@@ -1,6 +1,7 @@
 """Rate limits as callers meet them: per key, per anonymous address, behind trusted proxies,
 and shared by two app instances through Redis."""
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -65,12 +66,17 @@ async def test_anonymous_callers_spend_their_address_budget_then_get_429(limited
     assert "3 requests a minute" in problem["detail"]
 
 
-async def test_a_refused_write_changes_nothing(limited, writer, session):
+async def test_a_refused_write_changes_nothing_and_is_logged_with_its_key(
+    limited, writer, session, caplog
+):
+    caplog.set_level(logging.INFO, logger="newsdesk.access")
     async with limited(rate_limit_per_key=1) as client:
         first = await client.post("/v1/articles", json=article_data(), headers=writer)
         second = await client.post("/v1/articles", json=article_data(slug="second"), headers=writer)
     assert (first.status_code, second.status_code) == (201, 429)
     assert await session.scalar(select(func.count()).select_from(Article)) == 1
+    logged = [r for r in caplog.records if r.name == "newsdesk.access"]
+    assert [(r.status, r.key) for r in logged] == [(201, "writer"), (429, "writer")]
 
 
 async def test_each_key_has_its_own_budget_set_at_creation(limited, admin):
