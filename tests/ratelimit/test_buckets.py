@@ -10,12 +10,13 @@ from app.ratelimit.buckets import Decision, LocalBuckets, RedisBuckets
 
 pytestmark = pytest.mark.anyio
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 
 @pytest.fixture(params=["local", "redis"])
 async def buckets(request):
-    made = LocalBuckets() if request.param == "local" else RedisBuckets(REDIS_URL)
+    if request.param == "local":
+        made = LocalBuckets()
+    else:
+        made = RedisBuckets(request.getfixturevalue("redis_url"))
     yield made
     await made.aclose()
 
@@ -57,8 +58,8 @@ async def test_a_local_bucket_refills_with_time(monkeypatch):
     assert (await buckets.take("b", 6)).remaining == 5
 
 
-async def test_a_redis_bucket_refills_on_redis_time():
-    buckets = RedisBuckets(REDIS_URL)
+async def test_a_redis_bucket_refills_on_redis_time(redis_url):
+    buckets = RedisBuckets(redis_url)
     bucket = partition()
     try:
         for _ in range(60):  # 60 a minute: one back every second

@@ -18,8 +18,6 @@ from tests.factories import article_data
 
 pytestmark = pytest.mark.anyio
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 Limited = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
@@ -158,7 +156,7 @@ async def test_an_ipv6_client_is_limited_by_its_64(limited):
         assert (await client.get("/v1/articles")).status_code == 200  # own app, own bucket
 
 
-async def test_two_instances_share_one_budget_through_redis(limited, admin):
+async def test_two_instances_share_one_budget_through_redis(limited, admin, redis_url):
     async with limited(rate_limit_per_key=100) as client:
         created = await client.post(
             "/v1/keys",
@@ -167,8 +165,8 @@ async def test_two_instances_share_one_budget_through_redis(limited, admin):
         )
     key = {"Authorization": f"Bearer {created.json()['key']}"}
     async with (
-        limited(redis_url=REDIS_URL) as first,
-        limited(redis_url=REDIS_URL) as second,
+        limited(redis_url=redis_url) as first,
+        limited(redis_url=redis_url) as second,
     ):
         answers = [
             await (first if i % 2 else second).get("/v1/articles", headers=key) for i in range(20)
