@@ -14,6 +14,7 @@ import typer
 import uvicorn
 from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from app.articles import workflow
 from app.auth import service as keys_service
@@ -75,6 +76,24 @@ def migrate() -> None:
     typer.echo(f"Database migrated to {ops.head()}.")
 
 
+class StopListeningFirst(Multiprocess):
+    """uvicorn's supervisor of several workers, except that SIGTERM (or SIGINT) closes its
+    listening socket at once: uvicorn's own keeps it open until every worker has drained,
+    and new clients meanwhile wait in the backlog, unanswered, instead of being refused."""
+
+    def handle_term(self) -> None:
+        self._stop_listening()
+        super().handle_term()
+
+    def handle_int(self) -> None:
+        self._stop_listening()
+        super().handle_int()
+
+    def _stop_listening(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -85,8 +104,17 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log one JSON line per request (see app/ops/access_log.py).")
     ] = True,
+    graceful_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="On SIGTERM, seconds to let requests in flight finish before cancelling "
+            "them (the webhook sends in flight finish after, within their own timeout).",
+        ),
+    ] = 30,
 ) -> None:
-    """Serve the API. SQLite databases are migrated first; PostgreSQL must already be."""
+    """Serve the API. SQLite databases are migrated first; PostgreSQL must already be.
+    SIGTERM stops taking connections and exits once the requests in flight are done."""
     url = get_settings().database_url
     if url.startswith("sqlite"):
         _migrate()
@@ -100,7 +128,7 @@ def serve(
             )
             raise typer.Exit(code=1)
     with metrics_shared_by(workers):
-        uvicorn.run(
+        config = uvicorn.Config(
             "app.main:create_app",
             factory=True,
             host=host,
@@ -113,7 +141,12 @@ def serve(
             log_level="info",
             log_config=log_config(access_log),
             access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
+            timeout_graceful_shutdown=graceful_timeout,
         )
+        if workers == 1:
+            uvicorn.Server(config).run()
+        else:
+            StopListeningFirst(config, sockets=[config.bind_socket()]).run()
 
 
 @cli.command()

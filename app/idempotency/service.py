@@ -16,6 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db import take_write_lock
 from app.errors import AppError, Conflict
 
 from .models import IdempotencyRecord
@@ -113,6 +114,9 @@ async def settle(
     """After a request that did not store its response with a write: keep a client error to
     replay, or (`response` None: a server error) release the key so that a retry runs."""
     async with sessionmaker.begin() as session:
+        # It reads, then writes: on SQLite a plain BEGIN would fail at once ("database is
+        # locked") rather than wait when another writer commits in between.
+        await take_write_lock(session)
         record = await session.get(IdempotencyRecord, (claim_.owner, claim_.key))
         if response is None:
             if record is not None and record.completed_at is None:

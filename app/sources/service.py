@@ -36,13 +36,21 @@ class SourceResolver:
 
     async def prefetch(self, given: Iterable[SourceReference | SourceCreate]) -> None:
         """Find in one query the existing sources that `given` describe, so that resolving
-        them afterwards costs none (a story's claims name many sources)."""
-        keys = {self._key(g) for g in given if isinstance(g, SourceCreate)} - self.seen.keys()
+        them afterwards costs none (a story's claims name many sources), and create the
+        missing ones in key order: two writes creating the same new sources in different
+        orders would each wait for the other's row (a deadlock on PostgreSQL)."""
+        wanted: dict[tuple[SourceKind, str, str], SourceCreate] = {}
+        for source in given:
+            if isinstance(source, SourceCreate):
+                wanted.setdefault(self._key(source), source)
+        keys = wanted.keys() - self.seen.keys()
         if not keys:
             return
         columns = tuple_(Source.kind, Source.name_key, Source.affiliation_key)
-        for source in await self.session.scalars(select(Source).where(columns.in_(keys))):
-            self.seen[(source.kind, source.name_key, source.affiliation_key)] = source
+        for found in await self.session.scalars(select(Source).where(columns.in_(keys))):
+            self.seen[(found.kind, found.name_key, found.affiliation_key)] = found
+        for key in sorted(keys - self.seen.keys()):
+            self.seen[key] = await self._create(wanted[key], key)
 
     async def resolve(self, given: SourceReference | SourceCreate, loc: list[str | int]) -> Source:
         if isinstance(given, SourceReference):
