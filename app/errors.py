@@ -148,7 +148,8 @@ ANY_CLIENT_ERROR: dict[int | str, dict[str, Any]] = {
     503: {
         "model": Problem,
         "content": {PROBLEM_MEDIA_TYPE: {}},
-        "description": "The database cannot be reached; nothing was changed. See Retry-After.",
+        "description": "The database cannot be reached or did not answer in time; nothing "
+        "was changed. See Retry-After.",
     },
 }
 

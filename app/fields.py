@@ -1,9 +1,23 @@
 """Constrained field types shared by the input schemas of several domains."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, HttpUrl, StringConstraints
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL cannot store U+0000 in text (SQLite can): refused alike on both.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+# Any string we store: whatever else it may hold, never a NUL.
+NO_NUL = AfterValidator(_without_nul)
+
 
 Slug = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120)
@@ -20,6 +34,7 @@ WebUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2048),
     AfterValidator(_absolute_http_url),
+    NO_NUL,
 ]
 
 
@@ -42,6 +57,18 @@ def rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class _Text(GroupedMetadata):
+    def __init__(self, max_length: int, min_length: int) -> None:
+        self.max_length = max_length
+        self.min_length = min_length
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(
+            strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+        )
+        yield NO_NUL
+
+
 def text(max_length: int, min_length: int = 0) -> object:
-    """A stripped string of bounded length."""
-    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+    """A stripped string of bounded length, without NUL characters."""
+    return _Text(max_length, min_length)

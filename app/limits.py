@@ -1,10 +1,14 @@
 """Refuse request bodies over the configured size (413) before anything reads them whole,
-and query strings over theirs (414) before anything parses them."""
+and query strings over theirs (414), or holding a NUL character (422), before anything
+parses them."""
+
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem_response
+from app.errors import FieldError, problem_response, problem_type
 
 
 class BodySizeLimit:
@@ -44,15 +48,43 @@ class BodySizeLimit:
 
 
 class QueryStringLimit:
-    """414 for a query string longer than `max_bytes` (percent-encoded, as sent)."""
+    """414 for a query string longer than `max_bytes` (percent-encoded, as sent); and 422
+    for a NUL character (`%00`) in a parameter, 404 in the path, which no value or name can
+    hold (PostgreSQL cannot even compare text with one)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and len(scope["query_string"]) > self.max_bytes:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope["query_string"]
+        if len(query) > self.max_bytes:
             detail = f"The query string is longer than {self.max_bytes} bytes."
             await problem_response(414, detail=detail)(scope, receive, send)
+            return
+        if "\x00" in scope["path"]:
+            detail = f"There is nothing at {scope['path']!r}."
+            await problem_response(404, detail=detail)(scope, receive, send)
+            return
+        if b"%00" in query or b"\x00" in query:
+            await self._refuse_nul(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _refuse_nul(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = "must not contain the NUL character (U+0000)"
+        errors = [
+            FieldError(loc=["query", name], msg=message, type="value_error")
+            for name, value in parse_qsl(scope["query_string"].decode("latin-1"), True)
+            if "\x00" in name or "\x00" in value
+        ]
+        if errors:
+            detail = "; ".join(f"query.{e.loc[1]}: {message}" for e in errors)
+            type_ = problem_type(Request(scope), "validation-error")
+            response = problem_response(422, type_=type_, detail=detail, errors=errors)
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

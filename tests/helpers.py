@@ -3,8 +3,14 @@ the article requests most tests start from, and the `newsdesk` command."""
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -158,3 +164,67 @@ def newsdesk(url: str, *args: str, stdin: str | None = None) -> subprocess.Compl
         timeout=120,
         check=False,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Served:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def serving(
+    url: str,
+    *args: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+    ready: str = "/healthz",
+    startup_seconds: float = 30,
+) -> Iterator[Served]:
+    """`newsdesk serve *args` on the database at `url`, on a free loopback port and in a
+    process group of its own, answering 200 on `ready`; its output goes to `log`. Whatever
+    is still running afterwards is killed."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "NEWSDESK_DATABASE_URL": url,
+        "NEWSDESK_PUBLIC_BASE_URL": base,
+        **(env or {}),
+    }
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{base}{ready}", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield Served(base, process, log)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,10 +1,6 @@
 """The `newsdesk` command, run as a user would (a subprocess with its own environment)."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +8,7 @@ import httpx
 import pytest
 
 from tests.databases import BACKENDS, fresh_database
-from tests.helpers import ROOT, newsdesk
+from tests.helpers import newsdesk, serving
 
 
 @pytest.fixture(params=BACKENDS)
@@ -74,35 +70,14 @@ def test_serve_refuses_an_unmigrated_postgres_database(tmp_path: Path) -> None:
 
 def test_serve_migrates_sqlite_answers_and_logs_each_request_as_json(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
-    port = "8766"
-    env = {**os.environ, "NEWSDESK_DATABASE_URL": url}
     log = tmp_path / "serve.log"
-    with log.open("w") as stderr:
-        server = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "app.cli", "serve", "--port", port],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
+    with serving(url, log=log) as served:
+        ready = httpx.get(
+            f"{served.base}/readyz", headers={"X-Request-ID": "cli-check-1"}, timeout=5
         )
-        try:
-            ready = None
-            for _ in range(100):
-                try:
-                    ready = httpx.get(
-                        f"http://127.0.0.1:{port}/readyz",
-                        headers={"X-Request-ID": "cli-check-1"},
-                        timeout=1,
-                    )
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            assert ready is not None and ready.status_code == 200
-            assert ready.json()["status"] == "ready"
-            assert ready.headers["x-request-id"] == "cli-check-1"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "ready"
+        assert ready.headers["x-request-id"] == "cli-check-1"
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     logged = [line for line in lines if line.get("request_id") == "cli-check-1"]
     assert len(logged) == 1, log.read_text()

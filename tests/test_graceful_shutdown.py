@@ -3,12 +3,9 @@ answered and its writes kept, no new connection is served, the webhook send in f
 finished and recorded, and the server exits 0."""
 
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,19 +15,27 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import Served, newsdesk, serving
 from tests.webhooks.receiver import Answer, Receiver
-
-START_TIMEOUT = 60
 
 
 @dataclass
-class Served:
-    base: str
+class Server:
+    served: Served
     key: str
     database: Path
-    process: subprocess.Popen[bytes]
-    log: Path
+
+    @property
+    def base(self) -> str:
+        return self.served.base
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.served.process
+
+    @property
+    def log(self) -> Path:
+        return self.served.log
 
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -43,71 +48,23 @@ class Served:
             return connection.execute(query).fetchall()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _newsdesk(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Served]:
+def serve(tmp_path: Path) -> Iterator[Server]:
     database = tmp_path / "graceful.db"
-    port = _free_port()
+    url = f"sqlite+aiosqlite:///{database}"
     env = {
-        **os.environ,
-        "NEWSDESK_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "NEWSDESK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "NEWSDESK_RATE_LIMIT_ANONYMOUS": "0",
         "NEWSDESK_RATE_LIMIT_PER_KEY": "0",
         "NEWSDESK_WEBHOOKS_ALLOW_PRIVATE": "true",
         "NEWSDESK_WEBHOOK_POLL_SECONDS": "0.05",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
-    (tmp_path / "metrics").mkdir()
-    _newsdesk(env, "migrate")
+    newsdesk(url, "migrate")
     scopes = ["--scope", "content:write", "--scope", "content:publish", "--scope", "admin"]
-    key = _newsdesk(env, "keys", "create", "--name", "graceful", *scopes).strip().splitlines()[-1]
-    log = tmp_path / "serve.log"
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    command += ["--workers", "2", "--no-access-log", "--graceful-timeout", "20"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    served = Served(f"http://127.0.0.1:{port}", key, database, process, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{served.base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield served
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    created = newsdesk(url, "keys", "create", "--name", "graceful", *scopes)
+    key = created.stdout.strip().splitlines()[-1]
+    options = ["--workers", "2", "--no-access-log", "--graceful-timeout", "20"]
+    with serving(url, *options, log=tmp_path / "serve.log", env=env, ready="/readyz") as served:
+        yield Server(served, key, database)
 
 
 def _story(slug: str) -> bytes:
@@ -137,7 +94,7 @@ def _new_connection_is_turned_away(base: str) -> str:
     return f"answered {response.status_code}"
 
 
-def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(serve: Served) -> None:
+def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(serve: Server) -> None:
     first_line_sent = threading.Event()
     carry_on = threading.Event()
     outcome: dict[str, httpx.Response | BaseException] = {}
@@ -185,7 +142,7 @@ def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(serve: Serv
     assert turned_away == "refused", turned_away
 
 
-def test_sigterm_lets_the_webhook_send_in_flight_finish_and_records_it(serve: Served) -> None:
+def test_sigterm_lets_the_webhook_send_in_flight_finish_and_records_it(serve: Server) -> None:
     headers = {"Authorization": f"Bearer {serve.key}"}
     with Receiver() as receiver:
         receiver.default = Answer(200, delay=2)

@@ -2,10 +2,6 @@
 status; webhook backlog and delivery states as the database holds them; and, with several
 workers, the counts of all of them."""
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -17,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.webhooks.models import DeliveryStatus, View, Webhook, WebhookDelivery, WebhookOutbox
 from tests.factories import make_article
-from tests.helpers import ROOT, newsdesk
+from tests.helpers import newsdesk, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -105,28 +101,11 @@ def test_several_workers_share_their_counts(tmp_path: Path) -> None:
     assert newsdesk(url, "migrate").returncode == 0
     created = newsdesk(url, "keys", "create", "--name", "ops", "--scope", "admin")
     key = created.stdout.strip().splitlines()[-1]
-    port = "8767"
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "app.cli", "serve", "--port", port, "--workers", "2"],
-        cwd=ROOT,
-        env={**os.environ, "NEWSDESK_DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving(url, "--workers", "2", log=tmp_path / "serve.log") as served:
         # New connections each time, so the requests spread over both workers.
-        answered = [httpx.get(f"{base}/healthz", timeout=5).status_code for _ in range(40)]
+        answered = [httpx.get(f"{served.base}/healthz", timeout=5).status_code for _ in range(40)]
         assert set(answered) == {200}
-        text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {key}"}).text
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+        metrics = httpx.get(f"{served.base}/metrics", headers={"Authorization": f"Bearer {key}"})
+        text = metrics.text
     # 40 counted, plus the readiness probes that got through (at least one).
     assert requests_of(samples(text), "/healthz", "200") >= 41

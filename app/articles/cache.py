@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, get_args
+from urllib.parse import quote
 
 import orjson
 from cachetools import LRUCache
@@ -113,6 +114,10 @@ class Rendered:
         surrogate_keys: list[str],
     ) -> "Rendered":
         body = orjson.dumps(payload)
+        if media_type == formats.JSONLD_MEDIA_TYPE:
+            # Pages paste JSON-LD into a <script> element, which any "</" in a string
+            # would end early: `<\/` is the same JSON string, and inert in HTML.
+            body = body.replace(b"</", b"<\\/")
         return cls(body, entity_tag(body), media_type, headers, tuple(surrogate_keys))
 
     def response(self, request: Request, *, public: bool) -> Response:
@@ -128,10 +133,12 @@ class Rendered:
 
 
 def surrogate_keys(article: Article) -> list[str]:
+    # A tag is free text: percent-encoded, so that a space does not split it into two keys
+    # and a line break or a non-Latin-1 character cannot break the header.
     keys = [f"article-{article.id}"]
     if article.section:
         keys.append(f"section-{article.section}")
-    keys.extend(f"tag-{tag}" for tag in article.tags)
+    keys.extend(f"tag-{quote(tag, safe='')}" for tag in article.tags)
     return keys
 
 

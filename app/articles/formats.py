@@ -7,7 +7,9 @@ document; the router picks one with `choose` and serves it with `render`.
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import WithJsonSchema
 
 from app.claims.models import AttributionRole
 from app.claims.schemas import ClaimRead, Review
@@ -19,13 +21,27 @@ from app.sources.schemas import SourceSummary
 
 from .models import ArticleStatus
 from .rendering import plain_text
-from .schemas import ArticleRead, article_payload, distinct_sources
+from .schemas import ArticleRead, ArticleView, article_payload, distinct_sources
 
 Format = Literal["json", "jsonld", "ninjs"]
 JsonObject = dict[str, Any]
 
 JSONLD_MEDIA_TYPE = "application/ld+json"
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
+# `format=ninjs` is application/json too; IPTC's schema describes it in full.
+NinjsDocument = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "title": "NinjsDocument",
+            "required": ["uri", "standard"],
+            "description": f"An IPTC ninjs 3.1 document, valid against {NINJS_SCHEMA}.",
+        }
+    ),
+]
+# What `GET /v1/articles/{article}` answers as application/json.
+ArticleDocument = ArticleView | NinjsDocument
 
 SCHEMA_ORG_TYPES = {
     SourceKind.person: "Person",

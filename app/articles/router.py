@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from app import errors
@@ -28,6 +28,7 @@ from .models import Article
 from .schemas import (
     ArticlePatch,
     ArticleRead,
+    ArticleView,
     ArticleWrite,
     BulkReport,
     NoticeRequest,
@@ -47,7 +48,11 @@ WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
 )
 PRECONDITION = errors.PreconditionFailed
+# Pages that embed claims or sources are kept small: each article may carry 500 claims.
+MAX_EMBEDDING_PAGE = 25
 CONFLICT = workflow.WorkflowConflict
+# Versions are stored as 32-bit integers: a larger one is malformed, not merely unknown.
+Version = Annotated[int, Path(ge=0, le=2**31 - 1, description="A version number (the first is 1).")]
 
 
 async def projection(
@@ -66,7 +71,7 @@ Projection = Annotated[tuple[frozenset[str] | None, frozenset[str]], Depends(pro
 
 @router.get(
     "",
-    response_model=Page[ArticleRead],
+    response_model=Page[ArticleView],
     responses=errors.responses(errors.Invalid, queries.StatusFilterForbidden),
 )
 async def list_articles(
@@ -95,8 +100,15 @@ async def list_articles(
     cursor: Cursor = None,
     count: bool = False,
 ) -> Response:
-    """List articles, newest first (ranked by relevance with `q`), in pages of `limit`."""
+    """List articles, newest first (ranked by relevance with `q`), in pages of `limit`.
+    With `include`, a page holds at most 25 articles (each may embed up to 500 claims)."""
     fields, include = view
+    if include and limit > MAX_EMBEDDING_PAGE:
+        raise errors.Invalid(
+            f"With include={','.join(sorted(include))} a page holds at most "
+            f"{MAX_EMBEDDING_PAGE} articles; ask for limit={MAX_EMBEDDING_PAGE} or fewer.",
+            ["query", "limit"],
+        )
     q = q.strip() if q else None
     filters = queries.ArticleFilters(
         section=section,
@@ -129,7 +141,7 @@ async def list_articles(
 
 @router.get(
     "/{article}",
-    response_model=ArticleRead,
+    response_model=formats.ArticleDocument,
     responses={**NOT_FOUND, **errors.responses(errors.Invalid), **formats.RESPONSES},
 )
 async def get_article(
@@ -359,7 +371,9 @@ async def list_revisions(
         **errors.responses(service.ArticleNotFound, revisions.RevisionNotFound),
     },
 )
-async def get_revision(article: str, version: int, request: Request, session: Session) -> Response:
+async def get_revision(
+    article: str, version: Version, request: Request, session: Session
+) -> Response:
     """The article with its claims exactly as it stood at `version`."""
     snapshot, latest = await revisions.get(session, article, version)
     base = f"/v1/articles/{snapshot['id']}"

@@ -6,14 +6,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.claims.schemas import ClaimRead, ClaimWrite
 from app.errors import Invalid
-from app.fields import Slug, UTCTime, WebUrl, text
+from app.fields import NO_NUL, Slug, UTCTime, WebUrl, text
 from app.sources.schemas import SourceSummary
 
 from .models import ArticleStatus
 
 Headline = Annotated[str, text(300, 1)]
 Deck = Annotated[str, text(600)]
-Body = Annotated[str, Field(max_length=200_000)]
+Body = Annotated[str, Field(max_length=200_000), NO_NUL]
 Language = Annotated[
     str, Field(pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$", max_length=35, examples=["en"])
 ]
@@ -159,6 +159,18 @@ class ArticleRead(BaseModel):
     )
 
 
+def _nothing_required(schema: dict[str, Any]) -> None:
+    schema.pop("required", None)
+
+
+class ArticleFields(ArticleRead):
+    """The article with only the fields that `fields=` named."""
+
+    model_config = ConfigDict(json_schema_extra=_nothing_required)
+
+
+# An article read in JSON: the whole article, or with `fields=` the fields asked for.
+ArticleView = ArticleRead | ArticleFields
 ARTICLE_FIELDS = frozenset(ArticleRead.model_fields)
 INCLUDABLE = frozenset({"claims", "sources"})
 
@@ -180,10 +192,12 @@ def projection_of(
     fields: str | None, include: str | None
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """`fields=` and `include=` as given in a query string: the fields to keep (None for
-    all) and what to embed. Unknown names are a 422 naming the parameter."""
-    return _names(fields, ARTICLE_FIELDS, "fields"), _names(
-        include, INCLUDABLE, "include"
-    ) or frozenset()
+    all) and what to embed. Unknown names are a 422 naming the parameter, and so is a
+    `fields=` naming nothing (it would leave empty objects)."""
+    chosen = _names(fields, ARTICLE_FIELDS, "fields")
+    if chosen is not None and not chosen:
+        raise Invalid("fields names no field; leave it out to get them all.", ["query", "fields"])
+    return chosen, _names(include, INCLUDABLE, "include") or frozenset()
 
 
 def article_payload(

@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.fields import UTCTime, WebUrl, text
+from app.fields import NO_NUL, UTCTime, WebUrl, text
 from app.sources.schemas import SourceCreate, SourceReference, SourceSummary
 
 from .models import AnchorStatus, AttributionRole, ClaimKind, Verification
@@ -25,9 +25,9 @@ class AnchorWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    exact: Annotated[str, Field(min_length=1, max_length=2000)]
-    prefix: Annotated[str, Field(max_length=500)] | None = None
-    suffix: Annotated[str, Field(max_length=500)] | None = None
+    exact: Annotated[str, Field(min_length=1, max_length=2000), NO_NUL]
+    prefix: Annotated[str, Field(max_length=500), NO_NUL] | None = None
+    suffix: Annotated[str, Field(max_length=500), NO_NUL] | None = None
     start: Annotated[int, Field(ge=0)] | None = None
     end: Annotated[int, Field(ge=0)] | None = None
 
@@ -58,9 +58,10 @@ class Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rating: Annotated[str, text(100, 1)]
-    rating_value: float | None = None
-    best_rating: float | None = None
-    worst_rating: float | None = None
+    # Finite numbers only: JSON has no Infinity or NaN to give them back as.
+    rating_value: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    best_rating: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    worst_rating: Annotated[float, Field(allow_inf_nan=False)] | None = None
     reviewed_by: Annotated[str, text(200, 1)]
     reviewed_at: UTCTime | None = None
     url: WebUrl | None = None

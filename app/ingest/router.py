@@ -81,7 +81,8 @@ async def _raw(request: Request, section: str | None, tags: list[str]) -> servic
             "content": {
                 "text/plain": {"schema": {"type": "string"}},
                 "text/html": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"$ref": "#/components/schemas/IngestRequest"}},
+                # Inline: nothing else puts IngestRequest among the components to refer to.
+                "application/json": {"schema": IngestRequest.model_json_schema()},
             },
         }
     },

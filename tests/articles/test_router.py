@@ -644,6 +644,18 @@ async def test_an_unknown_field_is_422(client, session):
     assert ["query", "fields"] in error_locs(assert_problem(single, 422))
 
 
+async def test_fields_naming_nothing_is_422(client, session):
+    # Found by schemathesis: `fields=` answered 200 with empty objects.
+    article = await make_article(session)
+
+    for fields in ("", " , "):
+        listed = await client.get("/v1/articles", params={"fields": fields})
+        single = await client.get(f"/v1/articles/{article.id}", params={"fields": fields})
+
+        assert ["query", "fields"] in error_locs(assert_problem(listed, 422))
+        assert ["query", "fields"] in error_locs(assert_problem(single, 422))
+
+
 async def test_include_claims_embeds_claims_in_lists(client, session):
     article = await make_article(session)
 
@@ -690,6 +702,19 @@ async def test_an_unknown_include_is_422(client, session):
 
     assert ["query", "include"] in error_locs(assert_problem(listed, 422))
     assert ["query", "include"] in error_locs(assert_problem(single, 422))
+
+
+async def test_pages_that_embed_are_capped_at_25_articles(client, session):
+    await make_article(session)
+
+    for include in ("claims", "sources"):
+        capped = await client.get("/v1/articles", params={"include": include, "limit": 26})
+        problem = assert_problem(capped, 422)
+        assert ["query", "limit"] in error_locs(problem) and "at most 25" in problem["detail"]
+        allowed = await client.get("/v1/articles", params={"include": include, "limit": 25})
+        assert allowed.status_code == 200 and len(allowed.json()["data"]) == 1
+    plain = await client.get("/v1/articles", params={"limit": 100})
+    assert plain.status_code == 200
 
 
 # --- PATCH ----------------------------------------------------------------------------------------

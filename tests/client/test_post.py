@@ -5,7 +5,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -22,15 +21,7 @@ import pytest
 
 from tests.databases import fresh_database
 from tests.factories import article_data
-from tests.helpers import ROOT, newsdesk
-
-STARTUP_SECONDS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.helpers import ROOT, free_port, newsdesk, serving
 
 
 @dataclass(frozen=True)
@@ -61,33 +52,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "content:publish",
     )
     assert created.returncode == 0, created.stderr
-    port = free_port()
-    env = {**os.environ, "NEWSDESK_DATABASE_URL": url, "NEWSDESK_WEBHOOKS_DISPATCHER": "false"}
-    log_path = directory / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    api = f"http://127.0.0.1:{port}"
+    env = {"NEWSDESK_WEBHOOKS_DISPATCHER": "false"}
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{api}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
-        yield Server(api, created.stdout.strip().splitlines()[-1])
+        with serving(url, log=directory / "server.log", env=env) as served:
+            yield Server(served.base, created.stdout.strip().splitlines()[-1])
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         drop()
 
 
