@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint openapi ingest-eval bench bench-scale clean
+.PHONY: run test lint openapi ingest-eval bench bench-scale bench-ratelimit crash-test fuzz clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,9 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One test process per core (pytest-xdist); `.venv/bin/python -m pytest` alone runs serially.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 # Precision, recall and F1 of claim extraction on the hand-annotated gold set.
 ingest-eval: $(VENV)/.dev
@@ -39,6 +40,18 @@ bench: $(BIN)/newsdesk
 # PostgreSQL at 10k, 100k and 1M articles (about an hour, most of it loading the corpus).
 bench-scale: $(BIN)/newsdesk
 	$(BIN)/python -m bench.run --scale $(BENCH_ARGS)
+
+# SIGKILLs serve mid-write-load on SQLite and PostgreSQL; fails if an acknowledged write is lost.
+crash-test: $(BIN)/newsdesk
+	$(BIN)/python -m bench.crash $(CRASH_ARGS)
+
+# Two servers sharing one key's rate limit through Redis: requests let through vs the ideal.
+bench-ratelimit: $(BIN)/newsdesk
+	$(BIN)/python -m bench.ratelimit $(BENCH_ARGS)
+
+# Schemathesis at length on `newsdesk serve` with the demo stories: no 5xx, all as the contract says.
+fuzz: $(VENV)/.dev
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
 # Regenerates the published contract; commit the result with the change that caused it.
 openapi: $(BIN)/newsdesk
