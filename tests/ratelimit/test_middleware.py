@@ -40,6 +40,17 @@ def limited(sessionmaker, settings: Settings) -> Limited:
     return make
 
 
+async def key_limited_to(limited: Limited, admin: dict[str, str], rate: int) -> dict[str, str]:
+    """The Authorization header of a new read key with its own `rate` a minute."""
+    async with limited(rate_limit_per_key=100) as client:
+        created = await client.post(
+            "/v1/keys",
+            json={"name": f"limited to {rate}", "scopes": ["content:read"], "rate_limit": rate},
+            headers=admin,
+        )
+    return {"Authorization": f"Bearer {created.json()['key']}"}
+
+
 def random_address() -> str:
     return f"203.0.113.{uuid.uuid4().int % 250 + 1}"
 
@@ -157,13 +168,7 @@ async def test_an_ipv6_client_is_limited_by_its_64(limited):
 
 
 async def test_two_instances_share_one_budget_through_redis(limited, admin, redis_url):
-    async with limited(rate_limit_per_key=100) as client:
-        created = await client.post(
-            "/v1/keys",
-            json={"name": "shared", "scopes": ["content:read"], "rate_limit": 10},
-            headers=admin,
-        )
-    key = {"Authorization": f"Bearer {created.json()['key']}"}
+    key = await key_limited_to(limited, admin, 10)
     async with (
         limited(redis_url=redis_url) as first,
         limited(redis_url=redis_url) as second,
@@ -178,13 +183,7 @@ async def test_two_instances_share_one_budget_through_redis(limited, admin, redi
 
 
 async def test_without_redis_each_instance_has_its_own_budget(limited, admin):
-    async with limited(rate_limit_per_key=100) as client:
-        created = await client.post(
-            "/v1/keys",
-            json={"name": "apart", "scopes": ["content:read"], "rate_limit": 2},
-            headers=admin,
-        )
-    key = {"Authorization": f"Bearer {created.json()['key']}"}
+    key = await key_limited_to(limited, admin, 2)
     async with limited() as first, limited() as second:
         statuses = [
             (await c.get("/v1/articles", headers=key)).status_code
