@@ -103,7 +103,9 @@ async def test_each_key_has_its_own_budget_set_at_creation(limited, admin):
         assert "this API key" in answers[2].json()["detail"]
         # Another key and anonymous callers from the same address draw on their own budgets.
         other = await client.get("/v1/keys", headers=admin)
-        assert other.status_code == 200 and other.headers["ratelimit"].startswith('"key";r=98')
+        assert other.status_code == 200
+        # The admin key's second request (it may have earned one back since its first).
+        assert other.headers["ratelimit"].split(";")[1] in ("r=98", "r=99")
         anonymous = await client.get("/v1/articles")
         assert anonymous.headers["ratelimit"] == '"anonymous";r=99;t=1'
 
