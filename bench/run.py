@@ -614,8 +614,9 @@ def stop(process: subprocess.Popen) -> None:
 @contextlib.contextmanager
 def background(
     command: Sequence[str], log_path: Path, health_url: str, env: dict[str, str] | None = None
-) -> Iterator[None]:
-    """A server process, started and up (health_url answers 200) for the with-block."""
+) -> Iterator[subprocess.Popen[str]]:
+    """A server process, started and up (health_url answers 200) for the with-block, in a
+    process group of its own; stopped after it unless it has already exited."""
     with log_path.open("w") as log_file:
         process = subprocess.Popen(  # noqa: S603 (our own, fixed commands)
             command,
@@ -627,7 +628,7 @@ def background(
         )
         try:
             wait_until_up(health_url, process, log_path, timeout=60)
-            yield
+            yield process
         finally:
             stop(process)
 

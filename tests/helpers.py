@@ -3,11 +3,8 @@ the article requests most tests start from, and the `newsdesk` command."""
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.articles.models import Article
 from app.claims.models import Attribution, Claim
 from app.sources.models import Source
+from bench.run import background, free_port
 from tests.factories import article_data
 
 ROOT = Path(__file__).parents[1]
@@ -166,65 +164,23 @@ def newsdesk(url: str, *args: str, stdin: str | None = None) -> subprocess.Compl
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class Served:
     base: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
     log: Path
 
 
 @contextmanager
 def serving(
-    url: str,
-    *args: str,
-    log: Path,
-    env: dict[str, str] | None = None,
-    ready: str = "/healthz",
-    startup_seconds: float = 30,
+    url: str, *args: str, log: Path, env: dict[str, str] | None = None, ready: str = "/healthz"
 ) -> Iterator[Served]:
-    """`newsdesk serve *args` on the database at `url`, on a free loopback port and in a
-    process group of its own, answering 200 on `ready`; its output goes to `log`. Whatever
-    is still running afterwards is killed."""
+    """`newsdesk serve *args` on the database at `url`, on a free loopback port (the
+    benchmarks' `background`: its own process group, up once `ready` answers 200, stopped
+    afterwards); its output goes to `log`."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "NEWSDESK_DATABASE_URL": url,
-        "NEWSDESK_PUBLIC_BASE_URL": base,
-        **(env or {}),
-    }
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + startup_seconds
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}{ready}", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args]
+    env = {"NEWSDESK_DATABASE_URL": url, "NEWSDESK_PUBLIC_BASE_URL": base, **(env or {})}
+    with background(command, log, f"{base}{ready}", env) as process:
         yield Served(base, process, log)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()

@@ -30,7 +30,7 @@ class Server:
         return self.served.base
 
     @property
-    def process(self) -> subprocess.Popen[bytes]:
+    def process(self) -> subprocess.Popen[str]:
         return self.served.process
 
     @property

@@ -5,7 +5,7 @@ httpapi draft's structured fields); an empty bucket is a 429 with `Retry-After`.
 An API key's bucket holds its own `rate_limit` (else the deployment's per-key limit);
 callers without a valid key share their client address's bucket (IPv6 by /64), so
 guessing keys is limited too. The client address is the connection's peer, or the one a
-trusted proxy names in X-Forwarded-For (see `client_addresses` in app/main.py). Health
+trusted proxy names in X-Forwarded-For (`NEWSDESK_TRUSTED_PROXIES`, see app/main.py). Health
 probes are never limited."""
 
 import ipaddress
