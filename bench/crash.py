@@ -54,6 +54,7 @@ from bench.run import (
     backend_list,
     free_port,
     fresh_postgres,
+    fresh_sqlite,
     log,
     run_command,
     tail,
@@ -998,11 +999,7 @@ async def _load_and_check(
 def fresh_database(backend: str, postgres_url: str) -> str:
     if backend == "postgresql":
         return fresh_postgres(postgres_url).url
-    path = VAR / "newsdesk-crash.db"
-    VAR.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite+aiosqlite:///{path}"
+    return fresh_sqlite(VAR / "newsdesk-crash.db").url
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -674,9 +674,9 @@ class Database:
     version: str
 
 
-def fresh_sqlite() -> Database:
-    VAR.mkdir(parents=True, exist_ok=True)
-    path = VAR / "newsdesk-bench.db"
+def fresh_sqlite(path: Path = VAR / "newsdesk-bench.db") -> Database:
+    """An empty SQLite database at `path` (the file and its WAL removed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return Database(f"sqlite+aiosqlite:///{path}", sqlite3.sqlite_version)
