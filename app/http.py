@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import MalformedJson, PreconditionFailed, UnsupportedMediaType
 
+# Names some lists also accept for `cursor`; the next page's link always says `cursor`.
+CURSOR_ALIASES = ("since",)
 # The gzip-encoded bytes are another representation, so they get their own strong ETag.
 GZIP_ETAG_SUFFIX = "-gzip"
 
@@ -63,9 +65,13 @@ def none_match(if_none_match: str | None, etag: str) -> str | None:
     return None
 
 
-def cache_control(request: Request, public: bool) -> str:
+def cache_control(request: Request, public: bool, revalidate: bool = False) -> str:
+    """Public reads may be served stale for a while (`revalidate`: never without asking us
+    again, for what must be seen at once); anything that needs a key is never stored."""
     if not public:
         return "private, no-store"
+    if revalidate:
+        return "public, no-cache"
     settings = request.app.state.settings
     return (
         f"public, max-age={settings.cache_max_age}, "
@@ -102,12 +108,13 @@ def cached_bytes(
     surrogate_keys: Iterable[str] = (),
     headers: dict[str, str] | None = None,
     etag: str | None = None,
+    revalidate: bool = False,
 ) -> Response:
     """`cached_json` for a body already rendered (HTML, XML, …), and its `etag` if known."""
     etag = etag or entity_tag(body)
     response_headers = {
         "ETag": etag,
-        "Cache-Control": cache_control(request, public),
+        "Cache-Control": cache_control(request, public, revalidate),
         "Vary": "Accept, Authorization",
         **(headers or {}),
     }
@@ -129,17 +136,20 @@ def cached_page(
     total: int | None = None,
     surrogate_keys: Iterable[str] = (),
     etag: str | None = None,
+    more: bool | None = None,
+    revalidate: bool = False,
 ) -> Response:
-    """A list page: `{"data", "next_cursor"[, "total"]}` with `Link: rel="next"`. Items may
-    come as JSON already encoded (bytes), as cached renderings do, and the page's `etag`
-    with them (it must change whenever the bytes do)."""
+    """A list page: `{"data", "next_cursor"[, "total"]}` with `Link: rel="next"` while there
+    is more to read (`more`; by default, whenever there is a next cursor). Items may come as
+    JSON already encoded (bytes), as cached renderings do, and the page's `etag` with them
+    (it must change whenever the bytes do)."""
     items = [item if isinstance(item, bytes) else orjson.dumps(item) for item in data]
     body = b'{"data":[' + b",".join(items) + b'],"next_cursor":' + orjson.dumps(next_cursor)
     if total is not None:
         body += b',"total":' + orjson.dumps(total)
     headers = {}
-    if next_cursor is not None:
-        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    if next_cursor is not None and (more is None or more):
+        headers["Link"] = f'<{next_page_url(request, next_cursor)}>; rel="next"'
     return cached_bytes(
         request,
         body + b"}",
@@ -148,7 +158,14 @@ def cached_page(
         headers=headers,
         media_type="application/json",
         etag=etag,
+        revalidate=revalidate,
     )
+
+
+def next_page_url(request: Request, cursor: str) -> str:
+    """This request's URL for the page at `cursor`: every list resumes with `cursor` (an
+    alias such as the changes feed's `since` is dropped, so the two never disagree)."""
+    return str(request.url.remove_query_params(CURSOR_ALIASES).include_query_params(cursor=cursor))
 
 
 def json_response(

@@ -54,9 +54,11 @@ def encode_cursor(kind: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
-    """The values a cursor carries, typed, or a 422 naming `cursor` when it is not one of ours
-    for this listing and order."""
+def decode_cursor(
+    cursor: str, kind: str, types: Sequence[type], parameter: str = "cursor"
+) -> list[Any]:
+    """The values a cursor carries, typed, or a 422 naming the query `parameter` it came in
+    when it is not one of ours for this listing and order."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -66,7 +68,7 @@ def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
     except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
         raise Invalid(
             "The cursor is malformed or belongs to another listing or sort order.",
-            ["query", "cursor"],
+            ["query", parameter],
         ) from None
 
 

@@ -19,13 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.articles.models import Article, ArticleStatus
 from app.db import take_write_lock
-from app.pagination import Keyset, encode_cursor, fetch_page
+from app.pagination import Keyset, decode_cursor, encode_cursor
 from app.webhooks.models import WebhookOutbox
 
 from .models import ChangeEvent, ScheduledChange
 
 EVENT_LOG_LOCK = 0x6E657773  # "news"
 LEAVING = {"article.unpublished", "article.deleted"}
+# Sequence numbers are 64-bit: a longer number is not one of ours.
+MAX_SEQ_DIGITS = 18
 BY_SEQ = Keyset("changes", [ChangeEvent.seq], [int], False)
 
 
@@ -137,22 +139,36 @@ async def release_due(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         return len(due)
 
 
+def position(raw: str | None, parameter: str) -> int:
+    """Where a poll resumes: after the event whose `seq` a cursor (or a plain sequence
+    number, such as a webhook's `data.seq`) names; 0 from the start. A malformed value is a
+    422 naming `parameter`, the query parameter it came in."""
+    if raw is None:
+        return 0
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_SEQ_DIGITS:
+        return int(raw)
+    (seq,) = decode_cursor(raw, BY_SEQ.name, BY_SEQ.types, parameter)
+    return int(seq)
+
+
+def cursor_at(seq: int) -> str:
+    return encode_cursor(BY_SEQ.name, [seq])
+
+
 async def list_changes(
-    session: AsyncSession, *, syndicated: bool, since: str | None, limit: int
-) -> tuple[list[ChangeEvent], str]:
-    """Events after `since`, oldest first, and the cursor to poll from next (also when there
-    is nothing new)."""
+    session: AsyncSession, *, syndicated: bool, after: int, limit: int
+) -> tuple[list[ChangeEvent], str, bool]:
+    """Events after the one numbered `after`, oldest first; the cursor to poll from next
+    (also when there is nothing new); and whether more events are there already."""
     view = ChangeEvent.in_syndicated if syndicated else ChangeEvent.in_public
-    events, next_cursor = await fetch_page(
-        session,
-        select(ChangeEvent).where(view.is_(True)),
-        BY_SEQ,
-        cursor=since,
-        limit=limit,
-        scalars=True,
-        key=lambda event: [event.seq],
+    events = list(
+        await session.scalars(
+            select(ChangeEvent)
+            .where(view.is_(True), ChangeEvent.seq > after)
+            .order_by(ChangeEvent.seq)
+            .limit(limit + 1)
+        )
     )
-    if next_cursor is None:
-        # Nothing more for now: poll again from the last event seen.
-        next_cursor = encode_cursor(BY_SEQ.name, [events[-1].seq]) if events else since
-    return events, next_cursor or encode_cursor(BY_SEQ.name, [0])
+    more = len(events) > limit
+    events = events[:limit]
+    return events, cursor_at(events[-1].seq if events else after), more

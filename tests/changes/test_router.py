@@ -101,10 +101,60 @@ async def test_pages_follow_each_other_without_gaps(client, writer, publisher):
     assert len({e["seq"] for e in events}) == 5
 
 
-async def test_a_malformed_cursor_is_422(client):
-    response = await client.get("/v1/changes", params={"since": "nonsense"})
+@pytest.mark.parametrize("parameter", ["cursor", "since"])
+async def test_a_malformed_cursor_is_422_naming_the_parameter_sent(client, parameter):
+    for nonsense in ("nonsense", "-1", "9" * 30):
+        response = await client.get("/v1/changes", params={parameter: nonsense})
+        assert response.status_code == 422, nonsense
+        assert response.json()["errors"][0]["loc"] == ["query", parameter]
+
+
+async def test_cursor_and_since_must_agree(client):
+    response = await client.get("/v1/changes", params={"cursor": "1", "since": "2"})
     assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+    assert response.json()["errors"][0]["loc"] == ["query", "since"]
+
+
+async def test_polling_resumes_from_a_webhook_sequence_number(client, writer, publisher):
+    ids = []
+    for _ in range(3):
+        article = await write(client, writer, "POST", "/v1/articles", json=article_data())
+        await write(client, publisher, "POST", f"/v1/articles/{article['id']}/publish")
+        ids.append(article["id"])
+    events, _ = await poll(client, {})
+    seq = events[0]["seq"]  # what a webhook's `data.seq` carries
+    for parameter in ("cursor", "since"):
+        response = await client.get("/v1/changes", params={parameter: str(seq)})
+        assert response.status_code == 200, response.text
+        assert [e["article_id"] for e in response.json()["data"]] == ids[1:]
+
+
+async def test_the_link_stops_at_the_tail_while_the_cursor_goes_on(client, writer, publisher):
+    for _ in range(3):
+        article = await write(client, writer, "POST", "/v1/articles", json=article_data())
+        await write(client, publisher, "POST", f"/v1/articles/{article['id']}/publish")
+    first = await client.get("/v1/changes", params={"limit": 2})
+    assert 'rel="next"' in first.headers["link"]
+    assert "cursor=" in first.headers["link"]
+    following = await client.get(first.headers["link"][1:].split(">")[0])
+    assert len(following.json()["data"]) == 1
+    assert "link" not in following.headers  # nothing more for now: a Link follower stops
+    assert following.json()["next_cursor"]  # a poller carries on from here
+    # An alias in the request does not travel into the next page's link.
+    aliased = await client.get("/v1/changes", params={"limit": 1, "since": "0"})
+    assert "since=" not in aliased.headers["link"]
+
+
+async def test_the_tail_is_revalidated_by_every_cache(client, writer, publisher):
+    article = await write(client, writer, "POST", "/v1/articles", json=article_data())
+    await write(client, publisher, "POST", f"/v1/articles/{article['id']}/publish")
+    response = await client.get("/v1/changes")
+    assert response.headers["cache-control"] == "public, no-cache"
+    again = await client.get("/v1/changes", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert (await client.get("/v1/changes", headers=writer)).headers[
+        "cache-control"
+    ] == "private, no-store"
 
 
 async def test_partners_do_not_see_articles_closed_to_syndication(
