@@ -14,11 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app import problems
 from app.db import is_database_unavailable
 
 logger = logging.getLogger("newsdesk")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Set by `app.http.HeadAsGet` in the scope of a GET that answers a HEAD request.
+HEAD_REQUEST = "newsdesk.head"
 
 
 class FieldError(BaseModel):
@@ -99,6 +102,9 @@ class Invalid(AppError):
 
 
 def problem_type(request: Request | None, code: str) -> str:
+    """The `type` URI of the problem `code`: a page explaining it (see app/problems.py)."""
+    if code not in problems.TYPES:
+        raise ValueError(f"{code!r} is not a problem type of app/problems.py")
     base = request.app.state.settings.public_base_url.rstrip("/") if request else ""
     return f"{base}/problems/{code}"
 
@@ -176,13 +182,25 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 
 async def _render_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    headers = exc.headers
+    if isinstance(exc, Gone):
+        headers = {**(headers or {}), "Cache-Control": _gone_cache_control(request)}
     return problem_response(
         exc.status_code,
         type_=problem_type(request, exc.code),
         detail=exc.detail,
         errors=getattr(exc, "errors", None),
-        headers=exc.headers,
+        headers=headers,
     )
+
+
+def _gone_cache_control(request: Request) -> str:
+    """A deletion stays a deletion: caches may keep a public 410 as long as any public read
+    (a purge of the article makes it a 404 later, hence not for ever)."""
+    settings = request.app.state.settings
+    if "authorization" in request.headers or not settings.public_read:
+        return "private, no-store"
+    return f"public, max-age={settings.cache_max_age}"
 
 
 async def _render_validation_error(request: Request, exc: Exception) -> Response:
@@ -199,16 +217,25 @@ def _default_detail(request: Request, exc: StarletteHTTPException) -> str:
         return f"There is nothing at {request.url.path}."
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
-        return f"{request.method} is not allowed on {request.url.path}; use {allowed}."
+        method = "HEAD" if request.scope.get(HEAD_REQUEST) else request.method
+        return f"{method} is not allowed on {request.url.path}; use {allowed}."
     return HTTPStatus(exc.status_code).description
 
 
 async def _render_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    allowed = (exc.headers or {}).get("Allow")
+    if allowed is not None and "GET" in allowed.split(", ") and "HEAD" not in allowed:
+        exc.headers = {**(exc.headers or {}), "Allow": f"{allowed}, HEAD"}  # see HeadAsGet
     detail = exc.detail
     if detail == HTTPStatus(exc.status_code).phrase:
         detail = _default_detail(request, exc)
-    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+    return problem_response(
+        exc.status_code,
+        type_=problem_type(request, problems.code_for_status(exc.status_code)),
+        detail=detail,
+        headers=exc.headers,
+    )
 
 
 # How long a client should wait before trying again when the database is out of reach.
@@ -234,7 +261,11 @@ async def _render_database_error(request: Request, exc: Exception) -> Response:
 
 async def _render_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(500, detail="The server failed to answer this request.")
+    return problem_response(
+        500,
+        type_=problem_type(request, "server-error"),
+        detail="The server failed to answer this request.",
+    )
 
 
 def install(app: FastAPI) -> None:

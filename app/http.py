@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import MalformedJson, PreconditionFailed, UnsupportedMediaType
+from app.errors import HEAD_REQUEST, MalformedJson, PreconditionFailed, UnsupportedMediaType
 
 # Names some lists also accept for `cursor`; the next page's link always says `cursor`.
 CURSOR_ALIASES = ("since",)
@@ -115,7 +115,8 @@ def cached_bytes(
     response_headers = {
         "ETag": etag,
         "Cache-Control": cache_control(request, public, revalidate),
-        "Vary": "Accept, Authorization",
+        # The same on a 200 and its 304, whether or not this one was gzipped.
+        "Vary": "Accept, Accept-Encoding, Authorization",
         **(headers or {}),
     }
     keys = " ".join(dict.fromkeys(surrogate_keys))
@@ -203,9 +204,36 @@ class AuthFirstRoute(APIRoute):
         return route
 
 
+class HeadAsGet:
+    """HEAD wherever GET is allowed (RFC 9110): the request is answered as its GET would be,
+    status and headers alike (ETag, Content-Length, Link, …), without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET", HEAD_REQUEST: True}, receive, send_head)
+
+
+def _unique_vary(value: bytes) -> bytes:
+    tokens = [token.strip() for token in value.split(b",") if token.strip()]
+    return b", ".join(dict.fromkeys(tokens))
+
+
 class EncodedEntityTags:
-    """Gives gzip-encoded responses an ETag of their own (`"…-gzip"`); mounted outside
-    GZipMiddleware so it sees the final headers."""
+    """Gives gzip-encoded responses an ETag of their own (`"…-gzip"`), and says each `Vary`
+    token once (GZipMiddleware appends `Accept-Encoding` to the one our reads already send,
+    so that a 304 varies as its 200 does); mounted outside GZipMiddleware so it sees the
+    final headers."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -218,13 +246,13 @@ class EncodedEntityTags:
         async def send_tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
-                if (b"content-encoding", b"gzip") in headers:
-                    message["headers"] = [
-                        (name, value[:-1] + GZIP_ETAG_SUFFIX.encode() + b'"')
-                        if name == b"etag" and value.endswith(b'"')
-                        else (name, value)
-                        for name, value in headers
-                    ]
+                gzipped = (b"content-encoding", b"gzip") in headers
+                message["headers"] = [
+                    (name, value[:-1] + GZIP_ETAG_SUFFIX.encode() + b'"')
+                    if gzipped and name == b"etag" and value.endswith(b'"')
+                    else (name, _unique_vary(value) if name == b"vary" else value)
+                    for name, value in headers
+                ]
             await send(message)
 
         await self.app(scope, receive, send_tagged)

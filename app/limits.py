@@ -30,7 +30,8 @@ class BodySizeLimit:
         too_large = f"The request body is larger than {limit} bytes."
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await problem_response(413, detail=too_large)(scope, receive, send)
+            type_ = problem_type(Request(scope), "payload-too-large")
+            await problem_response(413, type_=type_, detail=too_large)(scope, receive, send)
             return
         received = 0
 
@@ -63,11 +64,13 @@ class QueryStringLimit:
         query = scope["query_string"]
         if len(query) > self.max_bytes:
             detail = f"The query string is longer than {self.max_bytes} bytes."
-            await problem_response(414, detail=detail)(scope, receive, send)
+            type_ = problem_type(Request(scope), "uri-too-long")
+            await problem_response(414, type_=type_, detail=detail)(scope, receive, send)
             return
         if "\x00" in scope["path"]:
             detail = f"There is nothing at {scope['path']!r}."
-            await problem_response(404, detail=detail)(scope, receive, send)
+            type_ = problem_type(Request(scope), "not-found")
+            await problem_response(404, type_=type_, detail=detail)(scope, receive, send)
             return
         if b"%00" in query or b"\x00" in query:
             await self._refuse_nul(scope, receive, send)

@@ -18,7 +18,7 @@ from app.changes.router import router as changes_router
 from app.claims.router import router as claims_router
 from app.db import create_engine
 from app.feeds.router import router as feeds_router
-from app.http import EncodedEntityTags
+from app.http import EncodedEntityTags, HeadAsGet
 from app.idempotency import dependencies as idempotency
 from app.ingest.router import router as ingest_router
 from app.limits import BodySizeLimit, QueryStringLimit
@@ -109,8 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
-    # Added innermost first: proxy headers → request log → CORS → rate limits → ETags for
-    # gzip → gzip → query and body limits → cached article reads → app.
+    # Added innermost first: proxy headers → request log → CORS → HEAD as GET → rate limits
+    # → ETags for gzip → gzip → query and body limits → cached article reads → app.
     app.add_middleware(cache.CachedArticleReads)
     app.add_middleware(
         BodySizeLimit,
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_address=settings.rate_limit_anonymous,
         per_key=settings.rate_limit_per_key,
     )
+    app.add_middleware(HeadAsGet)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

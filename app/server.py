@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from app import problems
 from app.errors import PROBLEM_MEDIA_TYPE
 from app.settings import get_settings
 
@@ -107,9 +108,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def _refuse(self, status: HTTPStatus, detail: str) -> None:
         """Answer `status` as problem details and close: the request cannot be read on."""
         self._disarm()
+        code = problems.code_for_status(status.value)
         body = orjson.dumps(
             {
-                "type": "about:blank",
+                "type": f"{get_settings().public_base_url.rstrip('/')}/problems/{code}",
                 "title": status.phrase,
                 "status": status.value,
                 "detail": detail,

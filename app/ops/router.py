@@ -2,10 +2,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from pydantic import BaseModel
 
+from app import problems
 from app.auth.dependencies import require_scope
 from app.auth.models import Scope
 from app.db import Session
-from app.errors import problem_response
+from app.errors import NotFound, problem_response, problem_type
 from app.http import AuthFirstRoute, cached_bytes, cached_json
 
 from . import metrics, service
@@ -34,7 +35,7 @@ async def readyz(request: Request, session: Session) -> Response:
     """The database answers and is migrated to the schema this code expects."""
     problem = await service.readiness_problem(session)
     if problem:
-        return problem_response(503, detail=problem)
+        return problem_response(503, type_=problem_type(request, "not-ready"), detail=problem)
     ready = {"status": "ready", "database": session.bind.dialect.name, "migration": service.head()}
     return cached_json(request, ready, public=False)
 
@@ -71,3 +72,18 @@ async def docs(request: Request) -> Response:
     """Interactive documentation."""
     page = get_swagger_ui_html(openapi_url="/openapi.json", title="Newsdesk API")
     return cached_bytes(request, bytes(page.body), public=True, media_type="text/html")
+
+
+@router.get("/problems", include_in_schema=False)
+async def problem_types(request: Request) -> Response:
+    """Every problem type, linked to its page."""
+    return cached_bytes(request, problems.index(), public=True, media_type="text/html")
+
+
+@router.get("/problems/{code}", include_in_schema=False)
+async def problem_type_page(code: str, request: Request) -> Response:
+    """What a problem `type` means and what to do about it: where its URI resolves."""
+    found = problems.TYPES.get(code)
+    if found is None:
+        raise NotFound(f"There is no problem type {code!r}; see /problems for them all.")
+    return cached_bytes(request, problems.page(found), public=True, media_type="text/html")

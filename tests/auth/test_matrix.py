@@ -211,6 +211,8 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/metrics"): Route(ADMIN, 200, plain("/metrics")),
     ("GET", "/openapi.json"): Route(PUBLIC, 200, plain("/openapi.json")),
     ("GET", "/docs"): Route(PUBLIC, 200, plain("/docs")),
+    ("GET", "/problems"): Route(PUBLIC, 200, plain("/problems")),
+    ("GET", "/problems/{code}"): Route(PUBLIC, 200, plain("/problems/not-found")),
 }
 
 
