@@ -27,7 +27,7 @@ async def test_every_get_route_answers_head_with_its_headers_and_no_body(client,
     for (method, template), route in sorted(TABLE.items()):
         if method != "GET" or template == "/metrics":  # metrics change between two reads
             continue
-        path, kwargs = await route.request(seed)
+        path, _ = await route.request(seed)
         for headers in ({"Authorization": f"Bearer {secret}"}, {"Accept-Encoding": "gzip"}):
             got = await client.get(path, headers=headers)
             head = await client.head(path, headers=headers)
