@@ -1,10 +1,12 @@
 """Constrained field types shared by the input schemas of several domains."""
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from annotated_types import GroupedMetadata
+from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, HttpUrl, StringConstraints
 
 
@@ -72,3 +74,19 @@ class _Text(GroupedMetadata):
 def text(max_length: int, min_length: int = 0) -> object:
     """A stripped string of bounded length, without NUL characters."""
     return _Text(max_length, min_length)
+
+
+# An id in a path: opaque to clients, so one that is not even well formed is simply not
+# there (404), like any other unknown id, rather than a validation error.
+OpaqueId = Annotated[
+    str,
+    Path(description="The resource's id, as the API gave it.", examples=[str(uuid.UUID(int=1))]),
+]
+
+
+def parse_id(value: str, not_found: Callable[[str], Exception]) -> uuid.UUID:
+    """The UUID an `OpaqueId` holds, or `not_found(value)` raised when it holds none."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise not_found(value) from None

@@ -42,6 +42,13 @@ async def test_the_same_key_with_another_body_is_422_and_writes_nothing(client, 
     assert other.status_code == 422
     assert other.headers["content-type"] == "application/problem+json"
     assert other.json()["type"].endswith("/problems/idempotency-key-reused")
+    assert other.json()["errors"] == [
+        {
+            "loc": ["header", "Idempotency-Key"],
+            "msg": other.json()["detail"],
+            "type": "key_reused",
+        }
+    ]
     assert await count_rows(session, Article) == 1
 
 

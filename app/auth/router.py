@@ -1,9 +1,8 @@
-import uuid
-
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from app import errors
 from app.db import Session
+from app.fields import OpaqueId, parse_id
 from app.http import AuthFirstRoute, cached_page, json_response, require_json
 from app.idempotency.dependencies import HEADER
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -72,6 +71,6 @@ async def list_keys(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors.responses(service.KeyNotFound),
 )
-async def revoke_key(key_id: uuid.UUID, session: Session, caller: Admin) -> None:
+async def revoke_key(key_id: OpaqueId, session: Session, caller: Admin) -> None:
     """Revoke a key: it stops working at once."""
-    await service.revoke(session, key_id)
+    await service.revoke(session, parse_id(key_id, service.KeyNotFound))

@@ -16,7 +16,7 @@ BY_CREATION = Keyset("keys", [ApiKey.created_at, ApiKey.id], [datetime, uuid.UUI
 
 
 class KeyNotFound(NotFound):
-    def __init__(self, key_id: uuid.UUID) -> None:
+    def __init__(self, key_id: uuid.UUID | str) -> None:
         super().__init__(f"API key {key_id} does not exist.")
 
 

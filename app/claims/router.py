@@ -10,6 +10,7 @@ from app.articles.models import Article
 from app.auth.dependencies import Reader, Writer, require_scope
 from app.auth.models import Scope
 from app.db import Session
+from app.fields import OpaqueId, parse_id
 from app.http import (
     AuthFirstRoute,
     cached_json,
@@ -39,10 +40,11 @@ def claim_payload(claim: Claim) -> dict[str, Any]:
 
 
 async def writable_claim(
-    claim_id: uuid.UUID, session: Session, request: Request
+    claim_id: OpaqueId, session: Session, request: Request
 ) -> tuple[Article, Claim]:
     """The claim a write targets with its article (locked), checked against `If-Match`."""
-    article, claim = await articles.claim_in_article(session, claim_id)
+    found = parse_id(claim_id, service.ClaimNotFound)
+    article, claim = await articles.claim_in_article(session, found)
     check_if_match(request, etag_of(claim_payload(claim)))
     return article, claim
 
@@ -159,10 +161,11 @@ async def list_claims(
     responses=errors.responses(service.ClaimNotFound),
 )
 async def get_claim(
-    claim_id: uuid.UUID, request: Request, session: Session, caller: Reader
+    claim_id: OpaqueId, request: Request, session: Session, caller: Reader
 ) -> Response:
     """One claim with its attributions and sources."""
-    claim = await service.get(session, claim_id, caller.sees_drafts)
+    found = parse_id(claim_id, service.ClaimNotFound)
+    claim = await service.get(session, found, caller.sees_drafts)
     return cached_json(
         request,
         claim_payload(claim),

@@ -24,7 +24,7 @@ BY_POSITION = Keyset("claims:position", [Claim.position, Claim.id], [int, uuid.U
 
 
 class ClaimNotFound(NotFound):
-    def __init__(self, claim_id: uuid.UUID) -> None:
+    def __init__(self, claim_id: uuid.UUID | str) -> None:
         super().__init__(f"Claim {claim_id} does not exist.")
 
 

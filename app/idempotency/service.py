@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import take_write_lock
-from app.errors import AppError, Conflict
+from app.errors import AppError, Conflict, FieldError
 
 from .models import IdempotencyRecord
 
@@ -31,6 +31,10 @@ class KeyReused(AppError):
             "This Idempotency-Key was already used with a different request body. "
             "Use a new key for a new request."
         )
+        # A 422 like any other: `errors` names the input at fault.
+        self.errors = [
+            FieldError(loc=["header", "Idempotency-Key"], msg=self.detail, type="key_reused")
+        ]
 
 
 class KeyInFlight(Conflict):

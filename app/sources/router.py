@@ -1,4 +1,3 @@
-import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -9,6 +8,7 @@ from app.claims import service as claims
 from app.claims.router import page_response
 from app.claims.schemas import ClaimRead
 from app.db import Session
+from app.fields import OpaqueId, parse_id
 from app.http import AuthFirstRoute, cached_json, cached_page
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
@@ -56,10 +56,11 @@ async def list_sources(
     "/{source_id}", response_model=SourceRead, responses=errors.responses(service.SourceNotFound)
 )
 async def get_source(
-    source_id: uuid.UUID, request: Request, session: Session, caller: Reader
+    source_id: OpaqueId, request: Request, session: Session, caller: Reader
 ) -> Response:
     """One source with how many claims and articles cite it."""
-    source = await service.get(session, source_id, caller.sees_drafts)
+    found = parse_id(source_id, service.SourceNotFound)
+    source = await service.get(session, found, caller.sees_drafts)
     return cached_json(
         request,
         source.model_dump(mode="json"),
@@ -74,7 +75,7 @@ async def get_source(
     responses=errors.responses(service.SourceNotFound),
 )
 async def list_source_claims(
-    source_id: uuid.UUID,
+    source_id: OpaqueId,
     request: Request,
     session: Session,
     caller: Reader,
@@ -82,8 +83,9 @@ async def list_source_claims(
     cursor: Cursor = None,
 ) -> Response:
     """The claims attributed to this source, newest first."""
-    await service.get(session, source_id, caller.sees_drafts)  # 404 unless visible
+    source = parse_id(source_id, service.SourceNotFound)
+    await service.get(session, source, caller.sees_drafts)  # 404 unless visible
     found, next_cursor, _ = await claims.list_claims(
-        session, sees_drafts=caller.sees_drafts, source_id=source_id, limit=limit, cursor=cursor
+        session, sees_drafts=caller.sees_drafts, source_id=source, limit=limit, cursor=cursor
     )
     return page_response(request, found, next_cursor, None, public=not caller.sees_drafts)

@@ -17,7 +17,7 @@ from .schemas import SourceCreate, SourceRead, SourceReference, SourceSummary
 
 
 class SourceNotFound(NotFound):
-    def __init__(self, source_id: uuid.UUID) -> None:
+    def __init__(self, source_id: uuid.UUID | str) -> None:
         super().__init__(f"Source {source_id} does not exist.")
 
 

@@ -1,5 +1,4 @@
 import hashlib
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -7,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app import errors
 from app.auth.dependencies import Admin
 from app.db import Session, Sessionmaker, commits_on_its_own
+from app.fields import OpaqueId, parse_id
 from app.http import (
     AuthFirstRoute,
     cached_json,
@@ -79,10 +79,11 @@ async def list_webhooks(
 
 @router.get("/{webhook_id}", response_model=WebhookRead, responses=NOT_FOUND)
 async def get_webhook(
-    request: Request, webhook_id: uuid.UUID, session: Session, caller: Admin
+    request: Request, webhook_id: OpaqueId, session: Session, caller: Admin
 ) -> Response:
     """One webhook, with whether it is enabled and its current run of failures."""
-    return cached_json(request, _read(await service.get(session, webhook_id)), public=False)
+    found = await service.get(session, parse_id(webhook_id, service.WebhookNotFound))
+    return cached_json(request, _read(found), public=False)
 
 
 @router.patch(
@@ -97,21 +98,22 @@ async def get_webhook(
 )
 async def update_webhook(
     request: Request,
-    webhook_id: uuid.UUID,
+    webhook_id: OpaqueId,
     data: WebhookUpdate,
     session: Session,
     caller: Admin,
 ) -> Response:
     """Change a webhook (JSON Merge Patch). `{"enabled": true}` re-enables one that was
     disabled; `{"enabled": false}` pauses it."""
-    webhook = await service.update(session, webhook_id, data, request.app.state.settings)
+    found = parse_id(webhook_id, service.WebhookNotFound)
+    webhook = await service.update(session, found, data, request.app.state.settings)
     return json_response(_read(webhook))
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def delete_webhook(webhook_id: uuid.UUID, session: Session, caller: Admin) -> None:
+async def delete_webhook(webhook_id: OpaqueId, session: Session, caller: Admin) -> None:
     """Unsubscribe: the webhook, its queue and its delivery log are removed."""
-    await service.delete(session, webhook_id)
+    await service.delete(session, parse_id(webhook_id, service.WebhookNotFound))
 
 
 @router.get(
@@ -121,7 +123,7 @@ async def delete_webhook(webhook_id: uuid.UUID, session: Session, caller: Admin)
 )
 async def list_deliveries(
     request: Request,
-    webhook_id: uuid.UUID,
+    webhook_id: OpaqueId,
     session: Session,
     caller: Admin,
     delivery_status: Annotated[
@@ -132,8 +134,9 @@ async def list_deliveries(
 ) -> Response:
     """The delivery log, newest first: each message with its payload, state, next attempt
     and every attempt's answer."""
+    found = parse_id(webhook_id, service.WebhookNotFound)
     sent, next_cursor = await service.list_deliveries(
-        session, webhook_id, delivery_status, limit, cursor
+        session, found, delivery_status, limit, cursor
     )
     return cached_page(request, [_delivery(d) for d in sent], next_cursor, public=False)
 
@@ -142,7 +145,7 @@ async def list_deliveries(
 @commits_on_its_own
 async def test_webhook(
     request: Request,
-    webhook_id: uuid.UUID,
+    webhook_id: OpaqueId,
     sessionmaker: Sessionmaker,
     caller: Admin,
 ) -> Response:
@@ -150,5 +153,6 @@ async def test_webhook(
     status, or the error). One attempt, no retries; it does not count toward disabling."""
     async with sessionmaker.begin() as session:
         await idempotency.begin(request, session, sessionmaker, hashlib.sha256(b"").hexdigest())
+    found = parse_id(webhook_id, service.WebhookNotFound)
     settings = request.app.state.settings
-    return json_response(_delivery(await service.send_test(sessionmaker, settings, webhook_id)))
+    return json_response(_delivery(await service.send_test(sessionmaker, settings, found)))

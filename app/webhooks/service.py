@@ -28,7 +28,7 @@ NOT_NULL = ("url", "events", "view", "enabled")
 
 
 class WebhookNotFound(NotFound):
-    def __init__(self, webhook_id: uuid.UUID) -> None:
+    def __init__(self, webhook_id: uuid.UUID | str) -> None:
         super().__init__(f"Webhook {webhook_id} does not exist.")
 
 
