@@ -172,9 +172,12 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     found = []
     for error in exc.errors():
         if isinstance(error.get("input"), MalformedJson):
-            decode_error = error["input"].error
-            message = f"The body is not valid JSON: {decode_error.msg}."
-            return [FieldError(loc=["body", decode_error.pos], msg=message, type="json_invalid")]
+            broken = error["input"].error
+            message = (
+                f"The body is not valid JSON: {broken.msg.lower()} at line {broken.lineno}, "
+                f"column {broken.colno}."
+            )
+            return [FieldError(loc=["body"], msg=message, type="json_invalid")]
         loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
         found.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error["type"])))
     return found

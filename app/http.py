@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import HEAD_REQUEST, MalformedJson, PreconditionFailed, UnsupportedMediaType
 
+MERGE_PATCH = "application/merge-patch+json"
 # Names some lists also accept for `cursor`; the next page's link always says `cursor`.
 CURSOR_ALIASES = ("since",)
 # The gzip-encoded bytes are another representation, so they get their own strong ETag.
@@ -258,22 +259,41 @@ class EncodedEntityTags:
         await self.app(scope, receive, send_tagged)
 
 
-async def require_json(request: Request) -> None:
-    """Write bodies are JSON (`application/json`, `application/merge-patch+json`, …)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    ):
-        raise UnsupportedMediaType(
-            f"Send the body as application/json (got {media_type or 'no Content-Type'})."
-        )
+def media_type_of(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def accepting(
+    *media_types: str, patch: bool = False
+) -> Callable[[Request], Coroutine[Any, Any, None]]:
+    """A dependency refusing a body of any other media type (415 naming those taken; for a
+    PATCH also in `Accept-Patch`, RFC 5789)."""
+    names = " or ".join(media_types)
+
+    async def check(request: Request) -> None:
+        media_type = media_type_of(request)
+        if media_type not in media_types:
+            error = UnsupportedMediaType(
+                f"Send the body as {names} (got {media_type or 'no Content-Type'})."
+            )
+            if patch:
+                error.headers = {"Accept-Patch": ", ".join(media_types)}
+            raise error
+
+    return check
+
+
+# Write bodies are JSON; a PATCH is a JSON Merge Patch (RFC 7396), also taken as plain JSON.
+# A JSON Patch (RFC 6902, application/json-patch+json) is another language, refused.
+require_json = accepting("application/json")
+require_merge_patch = accepting(MERGE_PATCH, "application/json", patch=True)
 
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-seq")
 
 
 async def require_ndjson(request: Request) -> None:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = media_type_of(request)
     if media_type not in NDJSON_TYPES:
         raise UnsupportedMediaType(
             f"Send one JSON object per line as application/x-ndjson (got {media_type or 'none'})."
@@ -283,7 +303,7 @@ async def require_ndjson(request: Request) -> None:
 def merge_patch_body(schema: str) -> dict[str, Any]:
     """OpenAPI `openapi_extra` declaring that a PATCH also takes merge-patch+json."""
     reference = {"$ref": f"#/components/schemas/{schema}"}
-    return {"requestBody": {"content": {"application/merge-patch+json": {"schema": reference}}}}
+    return {"requestBody": {"content": {MERGE_PATCH: {"schema": reference}}}}
 
 
 def check_if_match(request: Request, current_etag: str) -> None:

@@ -82,9 +82,45 @@ async def test_malformed_json_is_422_and_stores_nothing(client, session, writer)
         headers={**writer, "Content-Type": "application/json"},
     )
     body = assert_problem(response, 422)
-    assert body["errors"][0]["loc"][0] == "body"
+    assert body["errors"][0]["loc"] == ["body"]
     assert body["errors"][0]["type"] == "json_invalid"
+    # Where it broke, in words a person can act on.
+    assert body["errors"][0]["msg"] == (
+        "The body is not valid JSON: expecting value at line 1, column 36."
+    )
     assert await row_counts(session) == before
+
+
+async def test_a_json_patch_is_refused_naming_the_patch_types_taken(client, session, writer):
+    article = (
+        await client.post("/v1/articles", json={"headline": "North pier"}, headers=writer)
+    ).json()
+    for path in (f"/v1/articles/{article['id']}", f"/v1/articles/{article['id']}/claims"):
+        if path.endswith("claims"):
+            path = (
+                "/v1/claims/"
+                + (await client.post(path, json={"statement": "x"}, headers=writer)).json()["id"]
+            )
+        response = await client.patch(
+            path,
+            content=b'[{"op": "replace", "path": "/headline", "value": "x"}]',
+            headers={**writer, "Content-Type": "application/json-patch+json"},
+        )
+        problem = assert_problem(response, 415)
+        assert "application/merge-patch+json" in problem["detail"]
+        assert response.headers["accept-patch"] == "application/merge-patch+json, application/json"
+    assert (await client.get(f"/v1/articles/{article['id']}", headers=writer)).json()[
+        "headline"
+    ] == "North pier"
+
+
+async def test_a_post_body_must_be_plain_json(client, writer):
+    response = await client.post(
+        "/v1/articles",
+        content=b'{"headline": "x"}',
+        headers={**writer, "Content-Type": "application/merge-patch+json"},
+    )
+    assert "application/json" in assert_problem(response, 415)["detail"]
 
 
 @pytest.mark.parametrize("raw", [b'["headline"]', b'"a headline"', b"42", b"null", b""])

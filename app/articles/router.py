@@ -16,6 +16,7 @@ from app.http import (
     json_response,
     merge_patch_body,
     require_json,
+    require_merge_patch,
     require_ndjson,
 )
 from app.idempotency import dependencies as idempotency
@@ -40,6 +41,7 @@ from .schemas import (
 
 router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/articles", tags=["articles"])
 JsonBody = Depends(require_json)
+MergePatchBody = Depends(require_merge_patch)
 CanWrite = Depends(require_scope(Scope.write))
 CanPublish = Depends(require_scope(Scope.publish))
 NOT_FOUND = errors.responses(service.ArticleNotFound, service.ArticleGone)
@@ -218,7 +220,7 @@ async def replace_article(
 @router.patch(
     "/{article}",
     response_model=ArticleRead,
-    dependencies=[CanWrite, JsonBody],
+    dependencies=[CanWrite, MergePatchBody],
     responses={**NOT_FOUND, **WRITE_ERRORS, **errors.responses(service.SlugTaken, PRECONDITION)},
     openapi_extra=merge_patch_body("ArticlePatch"),
 )

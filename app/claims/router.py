@@ -20,6 +20,7 @@ from app.http import (
     json_response,
     merge_patch_body,
     require_json,
+    require_merge_patch,
 )
 from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -177,7 +178,7 @@ async def get_claim(
 @router.patch(
     "/v1/claims/{claim_id}",
     response_model=ClaimRead,
-    dependencies=[CanWrite, Depends(require_json)],
+    dependencies=[CanWrite, Depends(require_merge_patch)],
     responses={
         **WRITE_ERRORS,
         **errors.responses(service.ClaimNotFound, errors.PreconditionFailed),

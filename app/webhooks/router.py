@@ -14,6 +14,7 @@ from app.http import (
     json_response,
     merge_patch_body,
     require_json,
+    require_merge_patch,
 )
 from app.idempotency import dependencies as idempotency
 from app.idempotency.dependencies import Idempotency
@@ -89,7 +90,7 @@ async def get_webhook(
 @router.patch(
     "/{webhook_id}",
     response_model=WebhookRead,
-    dependencies=[JsonBody],
+    dependencies=[Depends(require_merge_patch)],
     responses={
         **NOT_FOUND,
         **errors.responses(errors.UnsupportedMediaType, errors.Invalid),
