@@ -1,5 +1,6 @@
 """Constrained field types shared by the input schemas of several domains."""
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -52,6 +53,16 @@ def _to_utc(value: datetime) -> datetime:
 
 # An RFC 3339 time with an offset (a bare number is refused), kept in UTC.
 UTCTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_to_utc)]
+
+
+def _date_as_midnight(value: object) -> object:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return f"{value.strip()}T00:00:00Z"
+    return value
+
+
+# A filter's time: RFC 3339 with an offset, or a date alone, which means its midnight UTC.
+TimeOrDate = Annotated[AwareDatetime, BeforeValidator(_date_as_midnight), AfterValidator(_to_utc)]
 
 
 def rfc3339(when: datetime) -> str:

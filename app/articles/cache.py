@@ -203,7 +203,9 @@ def view_of(request: Request) -> tuple[Any, ...] | None:
     if chosen is not None and chosen not in FORMATS:
         return None
     try:
-        fields, include = projection_of(params.get("fields"), params.get("include"))
+        fields, include = projection_of(
+            params.get("fields"), params.get("include"), claims_embedded=True
+        )
         chosen = formats.choose(
             chosen, request.headers.get("accept"), fields=fields, include=include
         )

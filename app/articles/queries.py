@@ -62,7 +62,8 @@ def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) ->
     if filters.syndicable_only:
         query = query.where(Article.syndication_allowed.is_(True))
     if filters.section:
-        query = query.where(Article.section == filters.section)
+        # Sections are stored lower-case: `World` finds `world`, as tags do.
+        query = query.where(Article.section == filters.section.lower())
     for tag in filters.tags:
         query = query.where(
             select(ArticleTag.id)

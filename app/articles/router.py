@@ -3,12 +3,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from app import errors
 from app.auth.dependencies import Publisher, Reader, Writer, require_scope
 from app.auth.models import Scope
 from app.db import Session, Sessionmaker, commits_on_its_own
+from app.fields import TimeOrDate
 from app.http import (
     AuthFirstRoute,
     cached_json,
@@ -57,18 +57,27 @@ CONFLICT = workflow.WorkflowConflict
 Version = Annotated[int, Path(ge=0, le=2**31 - 1, description="A version number (the first is 1).")]
 
 
-async def projection(
-    fields: Annotated[
-        str | None, Query(description="Comma-separated fields to return, e.g. `id,slug,headline`.")
-    ] = None,
-    include: Annotated[
-        str | None, Query(description="Comma-separated: `claims`, `sources`.")
-    ] = None,
-) -> tuple[frozenset[str] | None, frozenset[str]]:
+Fields = Annotated[
+    str | None,
+    Query(
+        description="Comma-separated fields to return, e.g. `id,slug,headline`; `claims` and "
+        "`sources` need `include` (one article always embeds its claims)."
+    ),
+]
+Include = Annotated[str | None, Query(description="Comma-separated: `claims`, `sources`.")]
+View = tuple[frozenset[str] | None, frozenset[str]]
+
+
+async def list_projection(fields: Fields = None, include: Include = None) -> View:
     return projection_of(fields, include)
 
 
-Projection = Annotated[tuple[frozenset[str] | None, frozenset[str]], Depends(projection)]
+async def article_projection(fields: Fields = None, include: Include = None) -> View:
+    return projection_of(fields, include, claims_embedded=True)
+
+
+ListProjection = Annotated[View, Depends(list_projection)]
+ArticleProjection = Annotated[View, Depends(article_projection)]
 
 
 @router.get(
@@ -80,7 +89,7 @@ async def list_articles(
     request: Request,
     session: Session,
     caller: Reader,
-    view: Projection,
+    view: ListProjection,
     section: str | None = None,
     tag: Annotated[list[str], Query(description="Repeatable; all must match.")] = [],  # noqa: B006
     author: str | None = None,
@@ -91,8 +100,14 @@ async def list_articles(
     q: Annotated[
         str | None, Query(max_length=500, description="Full-text search over headline, deck, body.")
     ] = None,
-    published_after: AwareDatetime | None = None,
-    published_before: AwareDatetime | None = None,
+    published_after: Annotated[
+        TimeOrDate | None,
+        Query(description="Published after this time (RFC 3339, or a date: its midnight UTC)."),
+    ] = None,
+    published_before: Annotated[
+        TimeOrDate | None,
+        Query(description="Published before this time (RFC 3339, or a date: its midnight UTC)."),
+    ] = None,
     status_: Annotated[
         Literal["draft", "published", "retracted", "all"] | None,
         Query(alias="status", description="Other than `published` needs `content:write`."),
@@ -151,7 +166,7 @@ async def get_article(
     request: Request,
     session: Session,
     caller: Reader,
-    view: Projection,
+    view: ArticleProjection,
     format: Annotated[
         formats.Format | None,
         Query(

@@ -189,15 +189,27 @@ def _names(raw: str | None, allowed: frozenset[str], parameter: str) -> frozense
 
 
 def projection_of(
-    fields: str | None, include: str | None
+    fields: str | None, include: str | None, *, claims_embedded: bool = False
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """`fields=` and `include=` as given in a query string: the fields to keep (None for
-    all) and what to embed. Unknown names are a 422 naming the parameter, and so is a
-    `fields=` naming nothing (it would leave empty objects)."""
+    all) and what to embed. Unknown names are a 422 naming the parameter, and so are a
+    `fields=` naming nothing (it would leave empty objects) and one naming what only
+    `include=` embeds (`claims` on lists, whose articles otherwise come without them, where
+    one article always embeds them: `claims_embedded`; `sources` everywhere)."""
     chosen = _names(fields, ARTICLE_FIELDS, "fields")
     if chosen is not None and not chosen:
         raise Invalid("fields names no field; leave it out to get them all.", ["query", "fields"])
-    return chosen, _names(include, INCLUDABLE, "include") or frozenset()
+    embedded = _names(include, INCLUDABLE, "include") or frozenset()
+    missing = sorted(
+        (chosen or frozenset()) & INCLUDABLE - embedded - ({"claims"} if claims_embedded else set())
+    )
+    if missing:
+        raise Invalid(
+            f"fields names {', '.join(missing)}, which only include={','.join(missing)} "
+            "embeds; add it to include.",
+            ["query", "fields"],
+        )
+    return chosen, embedded
 
 
 def article_payload(

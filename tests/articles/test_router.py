@@ -328,6 +328,28 @@ async def test_list_filters_by_section(client, session):
 
     assert ids(await client.get("/v1/articles", params={"section": "local"})) == [str(local.id)]
     assert ids(await client.get("/v1/articles", params={"section": "sport"})) == []
+    # Like `tag`, regardless of case.
+    assert ids(await client.get("/v1/articles", params={"section": "Local"})) == [str(local.id)]
+    feed = await client.get("/v1/feeds/json", params={"section": "LOCAL"})
+    assert [item["title"] for item in feed.json()["items"]] == ["Local"]
+
+
+async def test_publication_filters_take_a_date_as_its_midnight_utc(client, session):
+    before = await make_article(
+        session, headline="Before", published_at=datetime(2025, 1, 5, 23, 59, tzinfo=UTC)
+    )
+    after = await make_article(
+        session, headline="After", published_at=datetime(2025, 1, 6, 0, 1, tzinfo=UTC)
+    )
+
+    later = await client.get("/v1/articles", params={"published_after": "2025-01-06"})
+    earlier = await client.get("/v1/articles", params={"published_before": "2025-01-06"})
+
+    assert ids(later) == [str(after.id)]
+    assert ids(earlier) == [str(before.id)]
+    for naive in ("2025-01-06T10:00:00", "06/01/2025", "2025-13-01"):
+        response = await client.get("/v1/articles", params={"published_after": naive})
+        assert ["query", "published_after"] in error_locs(assert_problem(response, 422))
 
 
 async def test_list_tag_filter_is_repeatable_and_all_must_match(client, session):
@@ -654,6 +676,22 @@ async def test_fields_naming_nothing_is_422(client, session):
 
         assert ["query", "fields"] in error_locs(assert_problem(listed, 422))
         assert ["query", "fields"] in error_locs(assert_problem(single, 422))
+
+
+async def test_fields_naming_what_only_include_embeds_is_422_saying_so(client, session):
+    article = await make_article(session)
+
+    listed = await client.get("/v1/articles", params={"fields": "id,claims"})
+    single_sources = await client.get(f"/v1/articles/{article.id}", params={"fields": "id,sources"})
+
+    assert "include=claims" in assert_problem(listed, 422)["detail"]
+    assert "include=sources" in assert_problem(single_sources, 422)["detail"]
+    # With include, or where an article embeds its claims anyway, it is what it asks for.
+    embedded = await client.get("/v1/articles", params={"fields": "id,claims", "include": "claims"})
+    assert set(embedded.json()["data"][0]) == {"id", "claims"}
+    single = await client.get(f"/v1/articles/{article.id}", params={"fields": "id,claims"})
+    assert set(single.json()) == {"id", "claims"}
+    assert len(single.json()["claims"]) == 2
 
 
 async def test_include_claims_embeds_claims_in_lists(client, session):
