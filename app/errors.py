@@ -3,6 +3,7 @@ problem details (`application/problem+json`), including the framework's own 404/
 
 import json
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -168,6 +169,17 @@ class MalformedJson:
         self.error = error
 
 
+# Pydantic names the model class in these messages; clients know no such names.
+_OBJECT_EXPECTED = {"model_type", "model_attributes_type", "dataclass_type"}
+
+
+def field_message(error: Mapping[str, Any]) -> str:
+    """A validation error's message, in the API's terms rather than the code's."""
+    if error.get("type") in _OBJECT_EXPECTED:
+        return "Input should be a JSON object"
+    return str(error.get("msg", ""))
+
+
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     found = []
     for error in exc.errors():
@@ -179,7 +191,7 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
             )
             return [FieldError(loc=["body"], msg=message, type="json_invalid")]
         loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
-        found.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error["type"])))
+        found.append(FieldError(loc=loc, msg=field_message(error), type=str(error["type"])))
     return found
 
 

@@ -107,6 +107,12 @@ async def publisher(session: AsyncSession) -> dict[str, str]:
 
 
 @pytest.fixture
+async def editor(session: AsyncSession) -> dict[str, str]:
+    """Writes and publishes: may also change what is already published."""
+    return await _key(session, "editor", Scope.write, Scope.publish)
+
+
+@pytest.fixture
 async def admin(session: AsyncSession) -> dict[str, str]:
     return await _key(session, "admin", Scope.admin)
 

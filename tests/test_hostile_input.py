@@ -754,12 +754,12 @@ WRITES = [
 
 @pytest.mark.parametrize(("case", "raw"), RAW_BODIES, ids=[c for c, _ in RAW_BODIES])
 async def test_invalid_utf8_and_deep_json_are_refused_by_every_write(
-    client, session, admin, writer, publisher, case, raw
+    client, session, admin, editor, publisher, case, raw
 ):
     article = await make_article(session)
     before = await row_counts(session)
     for method, path, media in WRITES:
-        headers = admin if path.startswith(("/v1/webhooks", "/v1/keys")) else writer
+        headers = admin if path.startswith(("/v1/webhooks", "/v1/keys")) else editor
         headers = publisher if path.endswith("corrections") else headers
         response = await client.request(
             method, path.format(id=article.id), content=raw, headers={**headers, **media}

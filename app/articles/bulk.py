@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import take_write_lock
-from app.errors import AppError
+from app.errors import AppError, field_message
 
 from . import service
 from .models import Article
@@ -48,29 +48,44 @@ class Spooled:
 
 def _errors_of(error: ValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": [part for part in e["loc"] if isinstance(part, str | int)], "msg": e["msg"]}
+        {"loc": [part for part in e["loc"] if isinstance(part, str | int)], "msg": field_message(e)}
         for e in error.errors()
     ]
 
 
-def _failed(number: int, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"line": number, "status": "error", "id": None, "slug": None, "errors": errors}
+def _slug_of(line: Any) -> str | None:
+    """The slug a line names, when it can be read, so a report says which story failed."""
+    slug = line.get("slug") if isinstance(line, dict) else None
+    return slug if isinstance(slug, str) else None
 
 
-async def _upsert(session: AsyncSession, data: ArticleWrite, actor: str) -> tuple[str, Article]:
+def _failed(number: int, errors: list[dict[str, Any]], slug: str | None = None) -> dict[str, Any]:
+    return {"line": number, "status": "error", "id": None, "slug": slug, "errors": errors}
+
+
+async def _upsert(
+    session: AsyncSession, data: ArticleWrite, actor: str, may_publish: bool
+) -> tuple[str, Article]:
     """Replace the article with this slug (as PUT does), or create it."""
     if data.slug is not None:
         existing = await session.scalar(select(Article.id).where(Article.slug == data.slug))
         if existing is not None:
             article = await service.get(session, existing, sees_drafts=True, for_update=True)
+            service.check_changeable(article, may_publish=may_publish)
             return "updated", await service.replace(session, article, data, actor)
     return "created", await service.create(session, data, actor)
 
 
 async def upsert_lines(
-    sessionmaker: async_sessionmaker[AsyncSession], body: Spooled, actor: str, max_line: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    body: Spooled,
+    actor: str,
+    max_line: int,
+    *,
+    may_publish: bool,
 ) -> dict[str, Any]:
-    """Upsert every line by slug; a bad line fails alone, reported with its number."""
+    """Upsert every line by slug; a bad line fails alone, reported with its number (and its
+    slug, when it could be read). Replacing a published article needs `may_publish`."""
     report: list[dict[str, Any]] = []
     for number, raw in body.lines():
         if not raw.strip():
@@ -79,17 +94,19 @@ async def upsert_lines(
             report.append(_failed(number, [{"loc": [], "msg": f"Line over {max_line} bytes."}]))
             continue
         try:
-            data = ArticleWrite.model_validate(orjson.loads(raw))
+            line = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             report.append(_failed(number, [{"loc": [], "msg": f"Not valid JSON: {error}."}]))
             continue
+        try:
+            data = ArticleWrite.model_validate(line)
         except ValidationError as error:
-            report.append(_failed(number, _errors_of(error)))
+            report.append(_failed(number, _errors_of(error), _slug_of(line)))
             continue
         try:
             async with sessionmaker.begin() as session:
                 await take_write_lock(session)
-                outcome, article = await _upsert(session, data, actor)
+                outcome, article = await _upsert(session, data, actor, may_publish)
         except AppError as error:
             found = getattr(error, "errors", None)
             errors = (
@@ -97,7 +114,7 @@ async def upsert_lines(
                 if found
                 else [{"loc": [], "msg": error.detail}]
             )
-            report.append(_failed(number, errors))
+            report.append(_failed(number, errors, data.slug))
             continue
         report.append(
             {

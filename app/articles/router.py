@@ -283,7 +283,9 @@ async def bulk_upsert(request: Request, sessionmaker: Sessionmaker, caller: Writ
         async with sessionmaker.begin() as session:
             await idempotency.begin(request, session, sessionmaker, body.digest.hexdigest())
         max_line = request.app.state.settings.max_body_bytes
-        report = await bulk.upsert_lines(sessionmaker, body, caller.name, max_line)
+        report = await bulk.upsert_lines(
+            sessionmaker, body, caller.name, max_line, may_publish=caller.may_publish
+        )
     finally:
         body.close()
     return json_response(report)

@@ -15,7 +15,7 @@ from app.changes import service as changes
 from app.claims import service as claims
 from app.claims.models import Attribution, Claim
 from app.claims.schemas import ClaimPatch, ClaimWrite
-from app.errors import Conflict, Gone, NotFound
+from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
 
@@ -43,6 +43,21 @@ class ArticleNotFound(NotFound):
 class ArticleGone(Gone):
     def __init__(self, reference: str) -> None:
         super().__init__(f"Article {reference!r} has been deleted.")
+
+
+class LiveContentNeedsPublish(Forbidden):
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            f"Article {reference!r} is published, scheduled or retracted: changing it or its "
+            "claims needs the 'content:publish' scope."
+        )
+
+
+def check_changeable(article: Article, *, may_publish: bool) -> None:
+    """What readers see (or are scheduled to see) is changed only by those who may publish;
+    `content:write` alone edits drafts."""
+    if article.status is not ArticleStatus.draft and not may_publish:
+        raise LiveContentNeedsPublish(article.slug)
 
 
 class SlugTaken(Conflict):
@@ -179,13 +194,24 @@ class Change(enum.StrEnum):
     deleted = "deleted"
 
 
-async def save(session: AsyncSession, article: Article, actor: str, change: Change) -> Article:
+async def save(
+    session: AsyncSession,
+    article: Article,
+    actor: str,
+    change: Change,
+    *,
+    unless_same_as: dict[str, Any] | None = None,
+) -> Article:
     """The end of every write: bump the version (past the first), re-render, and record the
-    revision, all in the caller's transaction."""
+    revision and the change event, all in the caller's transaction. An edit that leaves the
+    article as it was (`unless_same_as`: its representation before) is no change at all:
+    same version, no revision, no event for partners."""
+    refresh_derived(article)
+    if unless_same_as is not None and _unchanged(article, unless_same_as):
+        return article
     if change is not Change.created:
         article.version += 1
         article.updated_at = datetime.now(UTC)
-    refresh_derived(article)
     await _flush(session, article.slug)
     session.add(
         ArticleRevision(
@@ -200,6 +226,12 @@ async def save(session: AsyncSession, article: Article, actor: str, change: Chan
     await changes.record(session, article)
     await session.flush()
     return article
+
+
+def _unchanged(article: Article, before: dict[str, Any]) -> bool:
+    if any(claim.article_id is None for claim in article.claims):
+        return False  # a claim not yet added is a new one
+    return representation(article) == before
 
 
 def _authors(authors: Sequence[Author]) -> list[ArticleAuthor]:
@@ -262,13 +294,14 @@ async def replace(
 ) -> Article:
     """PUT: every field from `data`, defaults for what it leaves out; the slug is kept when
     not given. The claim list is replaced: claims given with their id keep it."""
+    before = representation(article)
     if data.slug is not None and data.slug != article.slug:
         await _check_slug_free(session, data.slug)
         article.slug = data.slug
     for name, value in _fields(data).items():
         setattr(article, name, value)
     await claims.replace_all(session, article.claims, data.claims, plain_text(data.body))
-    return await save(session, article, actor, Change.replaced)
+    return await save(session, article, actor, Change.replaced, unless_same_as=before)
 
 
 async def patch(session: AsyncSession, article: Article, data: ArticlePatch, actor: str) -> Article:
@@ -276,6 +309,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     given = data.model_fields_set
     if not given:
         return article
+    before = representation(article)
     if "slug" in given and data.slug != article.slug:
         assert data.slug is not None
         await _check_slug_free(session, data.slug)
@@ -303,7 +337,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
         await claims.replace_all(session, article.claims, data.claims or [], text)
     elif "body" in given:
         claims.reanchor(article.claims, text)
-    return await save(session, article, actor, Change.updated)
+    return await save(session, article, actor, Change.updated, unless_same_as=before)
 
 
 async def add_claim(session: AsyncSession, article: Article, data: ClaimWrite, actor: str) -> Claim:
@@ -336,8 +370,9 @@ async def claim_in_article(session: AsyncSession, claim_id: uuid.UUID) -> tuple[
 async def edit_claim(
     session: AsyncSession, article: Article, claim: Claim, data: ClaimPatch, actor: str
 ) -> Claim:
+    before = representation(article)
     await claims.apply_patch(session, claim, data, plain_text(article.body))
-    await save(session, article, actor, Change.claim_updated)
+    await save(session, article, actor, Change.claim_updated, unless_same_as=before)
     return claim
 
 

@@ -68,6 +68,11 @@ class Caller:
         return Scope.write in self.scopes or Scope.publish in self.scopes
 
     @property
+    def may_publish(self) -> bool:
+        """Publishes, and changes what is published or scheduled."""
+        return Scope.publish in self.scopes
+
+    @property
     def name(self) -> str:
         return self.key.name if self.key else "anonymous"
 

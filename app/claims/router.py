@@ -7,7 +7,7 @@ from app import errors
 from app.articles import service as articles
 from app.articles.dependencies import WritableArticle
 from app.articles.models import Article
-from app.auth.dependencies import Reader, Writer, require_scope
+from app.auth.dependencies import CurrentCaller, Reader, Writer, require_scope
 from app.auth.models import Scope
 from app.db import Session
 from app.fields import OpaqueId, parse_id
@@ -41,11 +41,13 @@ def claim_payload(claim: Claim) -> dict[str, Any]:
 
 
 async def writable_claim(
-    claim_id: OpaqueId, session: Session, request: Request
+    claim_id: OpaqueId, session: Session, request: Request, caller: CurrentCaller
 ) -> tuple[Article, Claim]:
-    """The claim a write targets with its article (locked), checked against `If-Match`."""
+    """The claim a write targets with its article (locked), checked against `If-Match`, and
+    refused to a caller who may not change that article as it stands."""
     found = parse_id(claim_id, service.ClaimNotFound)
     article, claim = await articles.claim_in_article(session, found)
+    articles.check_changeable(article, may_publish=caller.may_publish)
     check_if_match(request, etag_of(claim_payload(claim)))
     return article, claim
 

@@ -14,7 +14,7 @@ from app.sources.service import SourceResolver
 
 from . import anchoring
 from .models import AnchorStatus, Attribution, Claim, ClaimKind, Verification
-from .schemas import AnchorWrite, AttributionWrite, ClaimPatch, ClaimWrite, check_quote
+from .schemas import AnchorWrite, AttributionWrite, ClaimPatch, ClaimRead, ClaimWrite, check_quote
 
 CLAIM_LOAD = (selectinload(Claim.attributions).selectinload(Attribution.source),)
 BY_CREATION = Keyset(
@@ -117,16 +117,26 @@ async def build(
         if data.id is not None:
             raise Invalid("Claim ids are assigned by the server.", [*loc, "id"])
         claim = Claim(id=uuid.uuid4(), created_at=now)
+        before = None
+    else:
+        before = _content(claim)
     claim.position = position
     claim.statement = data.statement
     claim.kind = data.kind
     claim.quote = data.quote
     claim.verification = data.verification
     claim.review = data.review.model_dump(mode="json") if data.review else None
-    claim.updated_at = now
     claim.attributions = await _attributions(resolver, data.attributions, loc)
     anchor_claim(claim, text, data.anchor, loc)
+    if before is None or _content(claim) != before:
+        claim.updated_at = now
     return claim
+
+
+def _content(claim: Claim) -> dict[str, Any]:
+    """What a claim says, as readers get it, but for when it last changed: a rewrite that
+    leaves this the same is no change."""
+    return ClaimRead.model_validate(claim).model_dump(exclude={"updated_at"})
 
 
 async def replace_all(
@@ -155,6 +165,7 @@ async def replace_all(
 
 async def apply_patch(session: AsyncSession, claim: Claim, patch: ClaimPatch, text: str) -> None:
     """Merge a patch into a claim; `null` clears `quote`, `anchor` and `review`."""
+    before = _content(claim)
     given = patch.model_fields_set
     for field in ("statement", "kind", "verification"):
         if field in given:
@@ -175,7 +186,8 @@ async def apply_patch(session: AsyncSession, claim: Claim, patch: ClaimPatch, te
         anchor_claim(claim, text, patch.anchor, ["body"])
     elif "quote" in given and claim.anchor_exact is None:
         anchor_claim(claim, text, None, ["body"])
-    claim.updated_at = datetime.now(UTC)
+    if _content(claim) != before:
+        claim.updated_at = datetime.now(UTC)
 
 
 def _visible_to(query: Select[Any], sees_drafts: bool) -> Select[Any]:

@@ -53,7 +53,7 @@ async def _raw(request: Request, section: str | None, tags: list[str]) -> servic
         except ValidationError as error:
             first = error.errors()[0]
             loc = ["body", *[str(part) for part in first["loc"]]]
-            raise errors.Invalid(first["msg"], loc, first["type"]) from None
+            raise errors.Invalid(errors.field_message(first), loc, first["type"]) from None
         return service.Raw(
             data.html if data.html is not None else data.text or "",
             html=data.html is not None,

@@ -11,7 +11,7 @@ from app.articles.models import Article
 from app.articles.rendering import plain_text
 from app.articles.schemas import ArticleWrite, Author
 from app.claims.schemas import AnchorWrite, AttributionWrite, ClaimWrite
-from app.errors import Invalid
+from app.errors import Invalid, field_message
 
 from . import attribution, page
 from .sources import Resolver
@@ -103,7 +103,9 @@ def draft(raw: Raw) -> ArticleWrite:
         # characters): say which part, as for any other invalid article.
         first = error.errors()[0]
         loc = ["body", *[str(part) for part in first["loc"]]]
-        raise Invalid(f"The story cannot be stored: {first['msg']}.", loc, first["type"]) from None
+        raise Invalid(
+            f"The story cannot be stored: {field_message(first)}.", loc, first["type"]
+        ) from None
 
 
 async def store(

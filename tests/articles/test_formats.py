@@ -281,14 +281,14 @@ async def test_ninjs_corrections_are_descriptions(client, session, publisher):
     ]
 
 
-async def test_ninjs_uri_is_stable_across_versions(client, session, writer):
+async def test_ninjs_uri_is_stable_across_versions(client, session, editor):
     article = await make_article(session)
     before = await ninjs_of(client, article.id)
 
     patched = await client.patch(
         f"/v1/articles/{article.id}",
         json={"headline": "North pier closes", "slug": "north-pier-closes"},
-        headers={**writer, **MERGE_PATCH},
+        headers={**editor, **MERGE_PATCH},
     )
     assert patched.status_code == 200, patched.text
     after = await ninjs_of(client, "north-pier-closes")
@@ -365,7 +365,7 @@ async def test_jsonld_cites_each_distinct_source_by_kind(client, session):
         assert citation["@id"].startswith(f"{BASE}/v1/sources/")
 
 
-async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, writer):
+async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, editor):
     article = await make_article(session, **every_kind())
     claims = (await get(client, article.id)).json()["claims"]
     confirmed, quote, *_, anonymous, _ = claims
@@ -374,7 +374,7 @@ async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, w
         (anonymous, {"rating": "Unproven", "reviewed_by": "Harbour Checkers"}),
     ):
         patched = await client.patch(
-            f"/v1/claims/{reviewed['id']}", json={"review": review}, headers=writer
+            f"/v1/claims/{reviewed['id']}", json={"review": review}, headers=editor
         )
         assert patched.status_code == 200, patched.text
     assert confirmed["review"] is None

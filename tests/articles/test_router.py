@@ -9,10 +9,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.articles.models import Article
+from app.articles.models import Article, ArticleRevision
 from app.articles.rendering import plain_text
+from app.changes.models import ChangeEvent
 from app.claims.models import Claim
 from app.sources.models import Source
+from app.webhooks.models import WebhookOutbox
 from tests.factories import BODY, article_data, make_article
 from tests.helpers import (
     assert_problem,
@@ -454,9 +456,9 @@ async def five_articles(session) -> list[Article]:
     ]
 
 
-async def test_list_sort_orders(client, session, writer):
+async def test_list_sort_orders(client, session, editor):
     made = [str(a.id) for a in await five_articles(session)]
-    patched = await client.patch(f"/v1/articles/{made[2]}", json={"deck": "New"}, headers=writer)
+    patched = await client.patch(f"/v1/articles/{made[2]}", json={"deck": "New"}, headers=editor)
     assert patched.status_code == 200
 
     default = await client.get("/v1/articles")
@@ -758,6 +760,59 @@ async def test_pages_that_embed_are_capped_at_25_articles(client, session):
 # --- PATCH ----------------------------------------------------------------------------------------
 
 
+async def test_a_write_that_changes_nothing_keeps_the_version_and_tells_no_one(
+    client, session, editor
+):
+    article = await create_article(client, editor)
+    url = f"/v1/articles/{article['id']}"
+    published = await client.post(f"{url}/publish", headers=editor)
+    assert published.status_code == 200
+    current = await client.get(url, headers=editor)
+    events = await count_rows(session, ChangeEvent)
+    revisions = await count_rows(session, ArticleRevision)
+    outbox = await count_rows(session, WebhookOutbox)
+    same_claims = [
+        {
+            k: v
+            for k, v in claim.items()
+            if k in ("id", "statement", "kind", "quote", "verification")
+        }
+        | {
+            "anchor": {"exact": claim["anchor"]["exact"]} if claim["anchor"] else None,
+            "attributions": [
+                {
+                    "source": {"id": a["source"]["id"]},
+                    "role": a["role"],
+                    "cue": a["cue"],
+                    "anonymous_description": a["anonymous_description"],
+                }
+                for a in claim["attributions"]
+            ],
+        }
+        for claim in current.json()["claims"]
+    ]
+    claim_url = f"/v1/claims/{current.json()['claims'][0]['id']}"
+
+    for method, target, body in [
+        ("PATCH", url, {"deck": article["deck"], "tags": ["Harbour", "transport"]}),
+        ("PATCH", url, {"claims": same_claims}),
+        ("PUT", url, {**article_data(slug=article["slug"]), "claims": same_claims}),
+        ("PATCH", claim_url, {"verification": "confirmed"}),
+    ]:
+        response = await client.request(method, target, json=body, headers=editor)
+        assert response.status_code == 200, (method, target, response.text)
+        again = await client.get(url, headers=editor)
+        assert again.json() == current.json(), (method, target)
+        assert again.headers["etag"] == current.headers["etag"]
+    assert await count_rows(session, ChangeEvent) == events
+    assert await count_rows(session, ArticleRevision) == revisions
+    assert await count_rows(session, WebhookOutbox) == outbox
+
+    changed = await client.patch(url, json={"deck": "A new deck."}, headers=editor)
+    assert changed.json()["version"] == current.json()["version"] + 1
+    assert await count_rows(session, ChangeEvent) == events + 1
+
+
 async def test_patch_changes_only_the_given_fields(client, writer):
     before = await create_article(client, writer)
 
@@ -1034,11 +1089,11 @@ async def test_a_304_carries_the_etag_the_200_would_have(client, session, encodi
     assert again.headers["etag"] == first.headers["etag"]
 
 
-async def test_the_etag_changes_after_a_patch(client, session, writer):
+async def test_the_etag_changes_after_a_patch(client, session, editor):
     article = await make_article(session)
     before = await client.get(f"/v1/articles/{article.id}")
 
-    patched = await client.patch(f"/v1/articles/{article.id}", json={"deck": "x"}, headers=writer)
+    patched = await client.patch(f"/v1/articles/{article.id}", json={"deck": "x"}, headers=editor)
     after = await client.get(
         f"/v1/articles/{article.id}", headers={"If-None-Match": before.headers["etag"]}
     )
@@ -1049,11 +1104,11 @@ async def test_the_etag_changes_after_a_patch(client, session, writer):
     assert after.json()["deck"] == "x"
 
 
-async def test_the_list_etag_changes_after_an_edit_of_a_listed_article(client, session, writer):
+async def test_the_list_etag_changes_after_an_edit_of_a_listed_article(client, session, editor):
     article = await make_article(session)
     before = await client.get("/v1/articles")
 
-    patched = await client.patch(f"/v1/articles/{article.id}", json={"deck": "y"}, headers=writer)
+    patched = await client.patch(f"/v1/articles/{article.id}", json={"deck": "y"}, headers=editor)
     after = await client.get("/v1/articles", headers={"If-None-Match": before.headers["etag"]})
 
     assert patched.status_code == 200
@@ -1079,15 +1134,15 @@ async def test_surrogate_keys_name_the_article_section_and_tags(client, session)
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
 async def test_a_stale_if_match_is_412_and_changes_nothing(
-    client, session, writer, publisher, method
+    client, session, editor, publisher, method
 ):
     article = await make_article(session)
-    stale = (await client.get(f"/v1/articles/{article.id}", headers=writer)).headers["etag"]
-    edit = await client.patch(f"/v1/articles/{article.id}", json={"deck": "v2"}, headers=writer)
+    stale = (await client.get(f"/v1/articles/{article.id}", headers=editor)).headers["etag"]
+    edit = await client.patch(f"/v1/articles/{article.id}", json={"deck": "v2"}, headers=editor)
     assert edit.status_code == 200
-    current = await fetch_article(client, str(article.id), writer)
+    current = await fetch_article(client, str(article.id), editor)
 
-    headers = {**(publisher if method == "DELETE" else writer), "If-Match": stale}
+    headers = {**(publisher if method == "DELETE" else editor), "If-Match": stale}
     body = None if method == "DELETE" else article_data(deck="changed")
     if method == "PATCH":
         body = {"deck": "changed"}
@@ -1096,26 +1151,26 @@ async def test_a_stale_if_match_is_412_and_changes_nothing(
     )
 
     assert_problem(response, 412)
-    assert await fetch_article(client, str(article.id), writer) == current
+    assert await fetch_article(client, str(article.id), editor) == current
     assert await fetch_article(client, str(article.id)) == current
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
 async def test_a_current_if_match_succeeds_and_returns_the_new_etag(
-    client, session, writer, method
+    client, session, editor, method
 ):
     article = await make_article(session)
-    etag = (await client.get(f"/v1/articles/{article.id}", headers=writer)).headers["etag"]
+    etag = (await client.get(f"/v1/articles/{article.id}", headers=editor)).headers["etag"]
     body = {"deck": "changed"} if method == "PATCH" else article_data(deck="changed")
 
     response = await client.request(
-        method, f"/v1/articles/{article.id}", json=body, headers={**writer, "If-Match": etag}
+        method, f"/v1/articles/{article.id}", json=body, headers={**editor, "If-Match": etag}
     )
 
     assert response.status_code == 200, response.text
     assert response.json()["deck"] == "changed"
     assert response.json()["version"] == article.version + 1
-    fresh = await client.get(f"/v1/articles/{article.id}", headers=writer)
+    fresh = await client.get(f"/v1/articles/{article.id}", headers=editor)
     assert response.headers["etag"] == fresh.headers["etag"]
     assert response.headers["etag"] != etag
 

@@ -199,25 +199,25 @@ async def test_publish_with_a_future_time_schedules_the_article(client, writer, 
     assert article["id"] in ids(listed)
 
 
-async def test_published_at_is_returned_in_utc(client, writer, publisher):
-    draft = await create_article(client, writer)
+async def test_published_at_is_returned_in_utc(client, editor, publisher):
+    draft = await create_article(client, editor)
     response = await step(
         client, draft["id"], "publish", publisher, {"published_at": "2020-03-01T12:00:00+02:00"}
     )
     assert response.status_code == 200, response.text
     assert response.json()["published_at"] == "2020-03-01T10:00:00Z"
     assert response.json()["first_published_at"] == "2020-03-01T10:00:00Z"
-    again = await client.get(f"/v1/articles/{draft['id']}", headers=writer)
+    again = await client.get(f"/v1/articles/{draft['id']}", headers=editor)
     assert again.json()["published_at"] == "2020-03-01T10:00:00Z"
     assert again.json() == response.json()
     assert again.headers["etag"] == response.headers["etag"]
-    history = await client.get(f"/v1/articles/{draft['id']}/revisions/2", headers=writer)
+    history = await client.get(f"/v1/articles/{draft['id']}/revisions/2", headers=editor)
     assert history.json() == again.json()
     # The ETag the write returned is good for the next write.
     follow_up = await client.patch(
         f"/v1/articles/{draft['id']}",
         json={"deck": "Next edit."},
-        headers={**writer, "If-Match": response.headers["etag"]},
+        headers={**editor, "If-Match": response.headers["etag"]},
     )
     assert follow_up.status_code == 200, follow_up.text
 
@@ -315,8 +315,8 @@ async def test_first_published_at_after_an_unpublished_schedule_is_the_real_firs
     assert parse_time(article["first_published_at"]) <= parse_time(article["published_at"])
 
 
-async def test_the_workflow_state_is_not_writable_by_patch_or_put(client, writer, publisher):
-    article = await published(client, writer, publisher)
+async def test_the_workflow_state_is_not_writable_by_patch_or_put(client, editor, publisher):
+    article = await published(client, editor, publisher)
     url = f"/v1/articles/{article['id']}"
     for field, value in (
         ("status", "draft"),
@@ -325,10 +325,10 @@ async def test_the_workflow_state_is_not_writable_by_patch_or_put(client, writer
         ("version", 99),
         ("retraction", {"text": "No."}),
     ):
-        patch = await client.patch(url, json={field: value}, headers=writer)
+        patch = await client.patch(url, json={field: value}, headers=editor)
         assert ["body", field] in [e["loc"] for e in assert_problem(patch, 422)["errors"]]
-    assert await fetch_article(client, article["id"], writer) == article
-    replaced = await client.put(url, json=article_data(headline="Replaced"), headers=writer)
+    assert await fetch_article(client, article["id"], editor) == article
+    replaced = await client.put(url, json=article_data(headline="Replaced"), headers=editor)
     assert replaced.status_code == 200, replaced.text
     body = replaced.json()
     assert body["status"] == "published"
@@ -640,12 +640,12 @@ async def subject(client, writer, publisher, state: str) -> dict:
 
 @pytest.mark.parametrize(("action", "state", "body", "status"), IF_MATCH_CASES)
 async def test_a_stale_if_match_is_412_and_changes_nothing(
-    client, session, writer, publisher, action, state, body, status
+    client, session, writer, editor, publisher, action, state, body, status
 ):
     article = await subject(client, writer, publisher, state)
     url = f"/v1/articles/{article['id']}"
     stale = (await client.get(url, headers=writer)).headers["etag"]
-    edited = await client.patch(url, json={"deck": "A newer deck."}, headers=writer)
+    edited = await client.patch(url, json={"deck": "A newer deck."}, headers=editor)
     assert edited.status_code == 200
     revisions = await count_rows(session, ArticleRevision)
     response = await step(client, article["id"], action, {**publisher, "If-Match": stale}, body)

@@ -56,10 +56,13 @@ class Seed:
     async def article(self, *, published: bool = True) -> str:
         return str((await make_article(self.session, published=published)).id)
 
-    async def claim(self) -> str:
-        article = await make_article(self.session)
+    async def claim(self, published: bool = True) -> str:
+        article = await make_article(self.session, published=published)
         await self.session.refresh(article, ["claims"])
         return str(article.claims[0].id)
+
+    async def draft_claim(self) -> str:
+        return await self.claim(published=False)
 
     async def source(self) -> str:
         article = await make_article(self.session)
@@ -124,11 +127,14 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/v1/articles"): Route(READ, 200, plain("/v1/articles")),
     ("GET", "/v1/articles/{article}"): Route(READ, 200, on("article", A)),
     ("POST", "/v1/articles"): Route(WRITE, 201, plain("/v1/articles", json=article_data())),
+    # Drafts: `content:write` edits them; live content needs `content:publish` too (below).
     ("PUT", "/v1/articles/{article}"): Route(
-        WRITE, 200, on("article", A, fresh=True, json=article_data(headline="Replaced"))
+        WRITE,
+        200,
+        on("article", A, published=False, fresh=True, json=article_data(headline="Replaced")),
     ),
     ("PATCH", "/v1/articles/{article}"): Route(
-        WRITE, 200, on("article", A, json={"deck": "New deck."})
+        WRITE, 200, on("article", A, published=False, json={"deck": "New deck."})
     ),
     ("DELETE", "/v1/articles/{article}"): Route(PUBLISH, 204, on("article", A, fresh=True)),
     ("POST", "/v1/articles/bulk"): Route(
@@ -158,15 +164,15 @@ TABLE: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/v1/articles/{article}/claims"): Route(READ, 200, on("article", A + "/claims")),
     ("POST", "/v1/articles/{article}/claims"): Route(
-        WRITE, 201, on("article", A + "/claims", json=NEW_CLAIM)
+        WRITE, 201, on("article", A + "/claims", published=False, json=NEW_CLAIM)
     ),
     ("GET", "/v1/claims"): Route(READ, 200, plain("/v1/claims")),
     ("GET", "/v1/claims/{claim_id}"): Route(READ, 200, on("claim", "/v1/claims/{}")),
     ("PATCH", "/v1/claims/{claim_id}"): Route(
-        WRITE, 200, on("claim", "/v1/claims/{}", json={"verification": "disputed"})
+        WRITE, 200, on("draft_claim", "/v1/claims/{}", json={"verification": "disputed"})
     ),
     ("DELETE", "/v1/claims/{claim_id}"): Route(
-        WRITE, 204, on("claim", "/v1/claims/{}", fresh=True)
+        WRITE, 204, on("draft_claim", "/v1/claims/{}", fresh=True)
     ),
     ("POST", "/v1/ingest"): Route(
         WRITE,
@@ -351,6 +357,59 @@ async def test_drafts_and_scheduled_articles_are_404_to_callers_who_cannot_see_t
                 assert response.status_code == 200, (path, response.text)
             else:
                 assert_problem(response, 404)
+
+
+# --- live content is changed only with content:publish --------------------------------------
+
+
+def changes_to(article: Any, claim_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every way of changing an article or its claims, as (method, path, httpx kwargs)."""
+    bulk_line = httpx.Request(
+        "POST", "/", json=article_data(slug=article.slug, headline="Rewritten")
+    ).content
+    return [
+        ("PATCH", f"/v1/articles/{article.id}", {"json": {"headline": "Rewritten"}}),
+        ("PUT", f"/v1/articles/{article.id}", {"json": article_data(headline="Rewritten")}),
+        ("POST", f"/v1/articles/{article.id}/claims", {"json": NEW_CLAIM}),
+        ("PATCH", f"/v1/claims/{claim_id}", {"json": {"statement": "Rewritten."}}),
+        ("DELETE", f"/v1/claims/{claim_id}", {}),
+        (
+            "POST",
+            "/v1/articles/bulk",
+            {"content": bulk_line, "headers": {"Content-Type": "application/x-ndjson"}},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("state", ["published", "scheduled", "retracted"])
+async def test_a_writer_without_publish_cannot_change_what_readers_see(client, session, state):
+    writer = await caller_headers(session, "content:write")
+    both = {"Authorization": (await caller_headers(session, "all-scopes"))["Authorization"]}
+    at = datetime.now(UTC) + (timedelta(days=1) if state == "scheduled" else -timedelta(hours=1))
+    article = await make_article(session, slug=f"live-{state}", published_at=at)
+    if state == "retracted":
+        retract = f"/v1/articles/{article.id}/retract"
+        assert (await client.post(retract, json={"text": "No."}, headers=both)).status_code == 200
+    await session.refresh(article, ["claims"])
+    claim_id = str(article.claims[0].id)
+    before = (await client.get(f"/v1/articles/{article.id}", headers=both)).json()
+
+    for method, path, kwargs in changes_to(article, claim_id):
+        headers = {**kwargs.pop("headers", {}), **writer}
+        response = await client.request(method, path, headers=headers, **kwargs)
+        if path.endswith("/bulk"):
+            [line] = response.json()["lines"]
+            assert line["status"] == "error", line
+            assert "content:publish" in line["errors"][0]["msg"]
+        else:
+            assert "content:publish" in assert_problem(response, 403)["detail"], path
+
+    assert (await client.get(f"/v1/articles/{article.id}", headers=both)).json() == before
+    # With content:publish as well, the same change goes through.
+    response = await client.patch(
+        f"/v1/articles/{article.id}", json={"deck": "Changed."}, headers=both
+    )
+    assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize(

@@ -48,21 +48,21 @@ async def write(client, headers, method, url, **kwargs) -> dict[str, Any]:  # ty
     return response.json() if response.content else {}
 
 
-async def test_each_workflow_step_is_one_event(client, writer, publisher):
-    article = await write(client, writer, "POST", "/v1/articles", json=article_data(slug="a"))
+async def test_each_workflow_step_is_one_event(client, editor, publisher):
+    article = await write(client, editor, "POST", "/v1/articles", json=article_data(slug="a"))
     url = f"/v1/articles/{article['id']}"
     assert (await poll(client, {}))[0] == []  # a draft is not public content
 
     await write(client, publisher, "POST", f"{url}/publish")
-    await write(client, writer, "PATCH", url, json={"deck": "New deck"})
+    await write(client, editor, "PATCH", url, json={"deck": "New deck"})
     await write(client, publisher, "POST", f"{url}/retract", json={"text": "Wrong."})
     await write(client, publisher, "POST", f"{url}/corrections", json={"text": "Note."})
     await write(client, publisher, "DELETE", url)
 
-    other = await write(client, writer, "POST", "/v1/articles", json=article_data(slug="b"))
+    other = await write(client, editor, "POST", "/v1/articles", json=article_data(slug="b"))
     await write(client, publisher, "POST", f"/v1/articles/{other['id']}/publish")
     await write(client, publisher, "POST", f"/v1/articles/{other['id']}/unpublish")
-    await write(client, writer, "PATCH", f"/v1/articles/{other['id']}", json={"deck": "Draft"})
+    await write(client, editor, "PATCH", f"/v1/articles/{other['id']}", json={"deck": "Draft"})
 
     events, _ = await poll(client, {})
     assert [(e["slug"], e["event"]) for e in events] == [
@@ -79,15 +79,15 @@ async def test_each_workflow_step_is_one_event(client, writer, publisher):
     assert set(events[0]) == {"seq", "event", "article_id", "slug", "version", "occurred_at"}
 
 
-async def test_polling_from_the_cursor_returns_only_what_is_new(client, writer, publisher):
-    article = await write(client, writer, "POST", "/v1/articles", json=article_data())
+async def test_polling_from_the_cursor_returns_only_what_is_new(client, editor, publisher):
+    article = await write(client, editor, "POST", "/v1/articles", json=article_data())
     await write(client, publisher, "POST", f"/v1/articles/{article['id']}/publish")
     first, cursor = await poll(client, {})
     assert len(first) == 1
     again, same = await poll(client, {}, cursor)
     assert again == []
     assert same == cursor  # an empty poll still answers with a cursor to poll from
-    await write(client, writer, "PATCH", f"/v1/articles/{article['id']}", json={"deck": "x"})
+    await write(client, editor, "PATCH", f"/v1/articles/{article['id']}", json={"deck": "x"})
     new, _ = await poll(client, {}, cursor)
     assert [e["event"] for e in new] == ["article.updated"]
 
@@ -158,23 +158,23 @@ async def test_the_tail_is_revalidated_by_every_cache(client, writer, publisher)
 
 
 async def test_partners_do_not_see_articles_closed_to_syndication(
-    client, writer, publisher, reader
+    client, editor, publisher, reader
 ):
     closed = article_data(slug="closed", syndication={"allowed": False, "usage_terms": None})
-    article = await write(client, writer, "POST", "/v1/articles", json=closed)
+    article = await write(client, editor, "POST", "/v1/articles", json=closed)
     await write(client, publisher, "POST", f"/v1/articles/{article['id']}/publish")
-    opened = await write(client, writer, "POST", "/v1/articles", json=article_data(slug="open"))
+    opened = await write(client, editor, "POST", "/v1/articles", json=article_data(slug="open"))
     url = f"/v1/articles/{opened['id']}"
     await write(client, publisher, "POST", f"{url}/publish")
     # Closing a public article to syndication takes it out of the partners' view only.
-    await write(client, writer, "PATCH", url, json={"syndication": {"allowed": False}})
+    await write(client, editor, "PATCH", url, json={"syndication": {"allowed": False}})
 
     partner, _ = await poll(client, reader)
     assert [(e["slug"], e["event"]) for e in partner] == [
         ("open", "article.published"),
         ("open", "article.unpublished"),
     ]
-    newsroom, _ = await poll(client, writer)
+    newsroom, _ = await poll(client, editor)
     assert [(e["slug"], e["event"]) for e in newsroom] == [
         ("closed", "article.published"),
         ("open", "article.published"),
@@ -227,7 +227,7 @@ async def _public_ids(session, syndicated: bool) -> set[str]:  # type: ignore[no
 
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_replaying_the_feed_gives_exactly_the_public_set(
-    client, session, writer, publisher, reader, seed
+    client, session, editor, publisher, reader, seed
 ):
     rng = random.Random(seed)
     ids: list[str] = []
@@ -245,12 +245,12 @@ async def test_replaying_the_feed_gives_exactly_the_public_set(
         }
         action = rng.choices(list(weights), list(weights.values()))[0] if ids else "create"
         if action == "create":
-            created = await client.post("/v1/articles", json=article_data(), headers=writer)
+            created = await client.post("/v1/articles", json=article_data(), headers=editor)
             ids.append(created.json()["id"])
             continue
         url = f"/v1/articles/{rng.choice(ids)}"
         if action == "edit":
-            await client.patch(url, json={"deck": f"deck {rng.random()}"}, headers=writer)
+            await client.patch(url, json={"deck": f"deck {rng.random()}"}, headers=editor)
         elif action == "publish":
             await client.post(f"{url}/publish", headers=publisher)
         elif action == "schedule":
@@ -266,12 +266,12 @@ async def test_replaying_the_feed_gives_exactly_the_public_set(
             await client.delete(url, headers=publisher)
         elif action == "syndicate":
             allowed = rng.choice([True, False])
-            await client.patch(url, json={"syndication": {"allowed": allowed}}, headers=writer)
+            await client.patch(url, json={"syndication": {"allowed": allowed}}, headers=editor)
         else:
-            await client.post(f"{url}/claims", json={"statement": "A claim."}, headers=writer)
+            await client.post(f"{url}/claims", json={"statement": "A claim."}, headers=editor)
 
     partner, _ = await poll(client, reader, limit=7)
-    newsroom, _ = await poll(client, writer, limit=7)
+    newsroom, _ = await poll(client, editor, limit=7)
     assert replay(partner) == await _public_ids(session, syndicated=True)
     assert replay(newsroom) == await _public_ids(session, syndicated=False)
     assert len(partner) >= 8  # the sequence really exercised the feed

@@ -86,13 +86,13 @@ async def test_article_claims_in_reading_order_with_attributions(client, session
     assert by_id.json()["data"] == page["data"]
 
 
-async def test_article_claims_paginate_in_reading_order(client, session, writer):
+async def test_article_claims_paginate_in_reading_order(client, session, editor):
     article = await make_article(session)
     for n in range(3):
         created = await client.post(
             f"/v1/articles/{article.id}/claims",
             json={"statement": f"Extra claim number {n}."},
-            headers=writer,
+            headers=editor,
         )
         assert created.status_code == 201
     everything = (await client.get(f"/v1/articles/{article.id}/claims?limit=100")).json()["data"]
@@ -143,12 +143,12 @@ async def test_article_claims_of_unknown_and_deleted_articles(client, session, p
 # --- POST /v1/articles/{id}/claims ----------------------------------------------------------
 
 
-async def test_post_claim_adds_it_to_the_article(client, session, writer):
+async def test_post_claim_adds_it_to_the_article(client, session, editor):
     article = await make_article(session)
-    before = await fetch_article(client, article.id, writer)
+    before = await fetch_article(client, article.id, editor)
 
     response = await client.post(
-        f"/v1/articles/{article.id}/claims", json=new_claim(), headers=writer
+        f"/v1/articles/{article.id}/claims", json=new_claim(), headers=editor
     )
 
     assert response.status_code == 201
@@ -165,7 +165,7 @@ async def test_post_claim_adds_it_to_the_article(client, session, writer):
     assert created["anchor_status"] == "anchored"
     assert created["attributions"][0]["source"]["name"] == "Ferry Operators Guild"
 
-    after = await fetch_article(client, article.id, writer)
+    after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"] + 1
     assert span(created["id"], "add twenty minutes") in after["body_html"]
     assert span(created["id"], "add twenty minutes") not in before["body_html"]
@@ -177,7 +177,7 @@ async def test_post_claim_adds_it_to_the_article(client, session, writer):
         "anonymous_sources": 0,
     }
     assert [c["id"] for c in after["claims"]][-1] == created["id"]
-    assert await claim_json(client, created["id"], writer) == created
+    assert await claim_json(client, created["id"], editor) == created
 
 
 async def test_post_unattributed_anonymous_and_quote_claims_update_sourcing(
@@ -253,15 +253,15 @@ async def test_post_claim_needs_content_write(client, session, reader):
     assert (await client.get(f"/v1/articles/{article.id}")).json()["version"] == article.version
 
 
-async def test_post_claim_with_anchor_not_in_body_changes_nothing(client, session, writer):
+async def test_post_claim_with_anchor_not_in_body_changes_nothing(client, session, editor):
     article = await make_article(session)
-    before = await fetch_article(client, article.id, writer)
+    before = await fetch_article(client, article.id, editor)
     counts = await row_counts(session)
 
     response = await client.post(
         f"/v1/articles/{article.id}/claims",
         json=new_claim(anchor={"exact": "the south pier reopened"}),
-        headers=writer,
+        headers=editor,
     )
 
     assert response.status_code == 422
@@ -270,7 +270,7 @@ async def test_post_claim_with_anchor_not_in_body_changes_nothing(client, sessio
     assert problem["status"] == 422
     assert problem["errors"][0]["loc"][-2:] == ["anchor", "exact"]
     assert await row_counts(session) == counts
-    after = await fetch_article(client, article.id, writer)
+    after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"]
     assert after["body_html"] == before["body_html"]
     assert after["sourcing"] == before["sourcing"]
@@ -278,7 +278,7 @@ async def test_post_claim_with_anchor_not_in_body_changes_nothing(client, sessio
 
 
 async def test_post_claim_with_unknown_source_id_or_bad_fields_changes_nothing(
-    client, session, writer
+    client, session, editor
 ):
     article = await make_article(session)
     claims_before = await count_rows(session, Claim)
@@ -293,15 +293,15 @@ async def test_post_claim_with_unknown_source_id_or_bad_fields_changes_nothing(
     ]
 
     for body in bad_bodies:
-        response = await client.post(f"/v1/articles/{article.id}/claims", json=body, headers=writer)
+        response = await client.post(f"/v1/articles/{article.id}/claims", json=body, headers=editor)
         assert response.status_code == 422, body
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["errors"]
 
     assert await count_rows(session, Claim) == claims_before
-    assert (await fetch_article(client, article.id, writer))["version"] == article.version
+    assert (await fetch_article(client, article.id, editor))["version"] == article.version
     missing = await client.post(
-        f"/v1/articles/{uuid.uuid4()}/claims", json=new_claim(), headers=writer
+        f"/v1/articles/{uuid.uuid4()}/claims", json=new_claim(), headers=editor
     )
     assert missing.status_code == 404
 
@@ -433,14 +433,14 @@ async def test_list_claims_hides_claims_of_drafts_scheduled_and_deleted_articles
     assert as_writer.headers["cache-control"] == "private, no-store"
 
 
-async def test_list_claims_newest_first(client, session, writer):
+async def test_list_claims_newest_first(client, session, editor):
     article = await make_article(session)
     posted = []
     for n in range(3):
         response = await client.post(
             f"/v1/articles/{article.id}/claims",
             json={"statement": f"Claim posted {n}."},
-            headers=writer,
+            headers=editor,
         )
         posted.append(response.json()["id"])
 
@@ -515,15 +515,15 @@ async def first_claim(client: httpx.AsyncClient, article: Any, writer: dict) -> 
     return response.json()["data"][0]
 
 
-async def test_patch_claim_changes_only_the_given_fields(client, session, writer):
+async def test_patch_claim_changes_only_the_given_fields(client, session, editor):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
-    before = await fetch_article(client, article.id, writer)
+    claim = await first_claim(client, article, editor)
+    before = await fetch_article(client, article.id, editor)
 
     response = await client.patch(
         f"/v1/claims/{claim['id']}",
         content=b'{"verification": "disputed"}',
-        headers={**writer, "Content-Type": "application/merge-patch+json"},
+        headers={**editor, "Content-Type": "application/merge-patch+json"},
     )
 
     assert response.status_code == 200
@@ -531,23 +531,23 @@ async def test_patch_claim_changes_only_the_given_fields(client, session, writer
     assert patched["verification"] == "disputed"
     unchanged = ("statement", "kind", "quote", "anchor", "anchor_status", "review", "attributions")
     assert {k: patched[k] for k in unchanged} == {k: claim[k] for k in unchanged}
-    assert await claim_json(client, claim["id"], writer) == patched
-    after = await fetch_article(client, article.id, writer)
+    assert await claim_json(client, claim["id"], editor) == patched
+    after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"] + 1
     assert after["body_html"] == before["body_html"]
 
     statement = await client.patch(
-        f"/v1/claims/{claim['id']}", json={"statement": "The pier shuts."}, headers=writer
+        f"/v1/claims/{claim['id']}", json={"statement": "The pier shuts."}, headers=editor
     )
     assert statement.status_code == 200
     assert statement.json()["statement"] == "The pier shuts."
     assert statement.json()["verification"] == "disputed"
-    assert (await fetch_article(client, article.id, writer))["version"] == before["version"] + 2
+    assert (await fetch_article(client, article.id, editor))["version"] == before["version"] + 2
 
 
-async def test_patch_claim_sets_and_clears_review(client, session, writer):
+async def test_patch_claim_sets_and_clears_review(client, session, editor):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
+    claim = await first_claim(client, article, editor)
     review = {
         "rating": "Mostly true",
         "rating_value": 4,
@@ -559,36 +559,36 @@ async def test_patch_claim_sets_and_clears_review(client, session, writer):
     }
 
     set_response = await client.patch(
-        f"/v1/claims/{claim['id']}", json={"review": review}, headers=writer
+        f"/v1/claims/{claim['id']}", json={"review": review}, headers=editor
     )
 
     assert set_response.status_code == 200
-    stored = (await claim_json(client, claim["id"], writer))["review"]
+    stored = (await claim_json(client, claim["id"], editor))["review"]
     assert stored["rating"] == "Mostly true"
     assert stored["rating_value"] == 4
     assert stored["reviewed_by"] == "Newsdesk Fact Check"
     assert stored["url"] == "https://factcheck.example/pier"
     assert stored["reviewed_at"].startswith("2024-05-01T12:00:00")
 
-    cleared = await client.patch(f"/v1/claims/{claim['id']}", json={"review": None}, headers=writer)
+    cleared = await client.patch(f"/v1/claims/{claim['id']}", json={"review": None}, headers=editor)
 
     assert cleared.status_code == 200
     assert cleared.json()["review"] is None
-    assert (await claim_json(client, claim["id"], writer))["review"] is None
-    assert (await claim_json(client, claim["id"], writer))["verification"] == "confirmed"
+    assert (await claim_json(client, claim["id"], editor))["review"] is None
+    assert (await claim_json(client, claim["id"], editor))["verification"] == "confirmed"
 
     out_of_scale = await client.patch(
         f"/v1/claims/{claim['id']}",
         json={"review": {**review, "rating_value": 9}},
-        headers=writer,
+        headers=editor,
     )
     assert out_of_scale.status_code == 422
-    assert (await claim_json(client, claim["id"], writer))["review"] is None
+    assert (await claim_json(client, claim["id"], editor))["review"] is None
 
 
-async def test_patch_claim_replaces_attributions(client, session, writer):
+async def test_patch_claim_replaces_attributions(client, session, editor):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
+    claim = await first_claim(client, article, editor)
     old_source = claim["attributions"][0]["source"]["id"]
 
     response = await client.patch(
@@ -602,7 +602,7 @@ async def test_patch_claim_replaces_attributions(client, session, writer):
                 }
             ]
         },
-        headers=writer,
+        headers=editor,
     )
 
     assert response.status_code == 200
@@ -610,42 +610,42 @@ async def test_patch_claim_replaces_attributions(client, session, writer):
     assert attribution["source"]["name"] == "Port Workers Union"
     assert attribution["role"] == "disputed_by"
     assert attribution["source"]["id"] != old_source
-    assert (await claim_json(client, claim["id"], writer))["attributions"] == [attribution]
+    assert (await claim_json(client, claim["id"], editor))["attributions"] == [attribution]
     # The old source stays; it is simply no longer cited by this claim.
     assert await session.scalar(select(func.count()).where(Source.id == uuid.UUID(old_source)))
-    old = await client.get(f"/v1/sources/{old_source}", headers=writer)
+    old = await client.get(f"/v1/sources/{old_source}", headers=editor)
     assert old.json()["claim_count"] == 0
 
     emptied = await client.patch(
-        f"/v1/claims/{claim['id']}", json={"attributions": []}, headers=writer
+        f"/v1/claims/{claim['id']}", json={"attributions": []}, headers=editor
     )
     assert emptied.json()["attributions"] == []
-    sourcing = (await fetch_article(client, article.id, writer))["sourcing"]
+    sourcing = (await fetch_article(client, article.id, editor))["sourcing"]
     assert sourcing["unattributed_claims"] == 1
     assert sourcing["attributed_claims"] == 1
 
 
-async def test_patch_claim_kind_quote_without_quote_changes_nothing(client, session, writer):
+async def test_patch_claim_kind_quote_without_quote_changes_nothing(client, session, editor):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
-    version = (await fetch_article(client, article.id, writer))["version"]
+    claim = await first_claim(client, article, editor)
+    version = (await fetch_article(client, article.id, editor))["version"]
 
     response = await client.patch(
         f"/v1/claims/{claim['id']}",
         json={"kind": "quote", "verification": "refuted"},
-        headers=writer,
+        headers=editor,
     )
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert "quote" in response.json()["detail"]
-    assert await claim_json(client, claim["id"], writer) == claim
-    assert (await fetch_article(client, article.id, writer))["version"] == version
+    assert await claim_json(client, claim["id"], editor) == claim
+    assert (await fetch_article(client, article.id, editor))["version"] == version
 
     with_quote = await client.patch(
         f"/v1/claims/{claim['id']}",
         json={"kind": "quote", "quote": "the north pier will close"},
-        headers=writer,
+        headers=editor,
     )
     assert with_quote.status_code == 200
     assert with_quote.json()["kind"] == "quote"
@@ -665,32 +665,32 @@ async def test_patch_claim_kind_quote_without_quote_changes_nothing(client, sess
         {"attributions": [{"source": {"id": "00000000-0000-4000-8000-000000000000"}}]},
     ],
 )
-async def test_patch_claim_invalid_changes_nothing(client, session, writer, patch):
+async def test_patch_claim_invalid_changes_nothing(client, session, editor, patch):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
-    before = await fetch_article(client, article.id, writer)
+    claim = await first_claim(client, article, editor)
+    before = await fetch_article(client, article.id, editor)
     sources = await count_rows(session, Source)
 
-    response = await client.patch(f"/v1/claims/{claim['id']}", json=patch, headers=writer)
+    response = await client.patch(f"/v1/claims/{claim['id']}", json=patch, headers=editor)
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"]
-    assert await claim_json(client, claim["id"], writer) == claim
-    after = await fetch_article(client, article.id, writer)
+    assert await claim_json(client, claim["id"], editor) == claim
+    after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"]
     assert after["body_html"] == before["body_html"]
     assert await count_rows(session, Source) == sources
 
 
-async def test_patch_claim_anchor_moves_its_span(client, session, writer):
+async def test_patch_claim_anchor_moves_its_span(client, session, editor):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
+    claim = await first_claim(client, article, editor)
     old_span = span(claim["id"], "the north pier will close for repairs")
-    assert old_span in (await fetch_article(client, article.id, writer))["body_html"]
+    assert old_span in (await fetch_article(client, article.id, editor))["body_html"]
 
     response = await client.patch(
-        f"/v1/claims/{claim['id']}", json={"anchor": {"exact": "Ferry operators"}}, headers=writer
+        f"/v1/claims/{claim['id']}", json={"anchor": {"exact": "Ferry operators"}}, headers=editor
     )
 
     assert response.status_code == 200
@@ -698,16 +698,16 @@ async def test_patch_claim_anchor_moves_its_span(client, session, writer):
     assert response.json()["anchor"]["start"] == start
     assert response.json()["anchor"]["end"] == start + len("Ferry operators")
     assert response.json()["anchor_status"] == "anchored"
-    html = (await fetch_article(client, article.id, writer))["body_html"]
+    html = (await fetch_article(client, article.id, editor))["body_html"]
     assert span(claim["id"], "Ferry operators") in html
     assert old_span not in html
     assert "the north pier will close for repairs" in html
     assert html.count(f'data-claim-id="{claim["id"]}"') == 1
 
-    cleared = await client.patch(f"/v1/claims/{claim['id']}", json={"anchor": None}, headers=writer)
+    cleared = await client.patch(f"/v1/claims/{claim['id']}", json={"anchor": None}, headers=editor)
     assert cleared.status_code == 200
     assert cleared.json()["anchor"] is None
-    html = (await fetch_article(client, article.id, writer))["body_html"]
+    html = (await fetch_article(client, article.id, editor))["body_html"]
     assert f'data-claim-id="{claim["id"]}"' not in html
 
 
@@ -740,30 +740,30 @@ async def test_patch_claim_needs_content_write_and_a_known_claim(client, session
 # --- DELETE /v1/claims/{id} -----------------------------------------------------------------
 
 
-async def test_delete_claim(client, session, writer):
+async def test_delete_claim(client, session, editor):
     article = await make_article(session)
-    claim = await first_claim(client, article, writer)
-    before = await fetch_article(client, article.id, writer)
+    claim = await first_claim(client, article, editor)
+    before = await fetch_article(client, article.id, editor)
     assert f'data-claim-id="{claim["id"]}"' in before["body_html"]
 
-    response = await client.delete(f"/v1/claims/{claim['id']}", headers=writer)
+    response = await client.delete(f"/v1/claims/{claim['id']}", headers=editor)
 
     assert response.status_code == 204
     assert response.content == b""
-    after = await fetch_article(client, article.id, writer)
+    after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"] + 1
     assert claim["id"] not in [c["id"] for c in after["claims"]]
     assert f'data-claim-id="{claim["id"]}"' not in after["body_html"]
     assert "the north pier will close for repairs" in after["body_html"]
     assert after["sourcing"]["claims"] == 1
-    assert (await client.get(f"/v1/claims/{claim['id']}", headers=writer)).status_code == 404
+    assert (await client.get(f"/v1/claims/{claim['id']}", headers=editor)).status_code == 404
     assert (
         await session.scalar(
             select(func.count()).where(Attribution.claim_id == uuid.UUID(claim["id"]))
         )
         == 0
     )
-    again = await client.delete(f"/v1/claims/{claim['id']}", headers=writer)
+    again = await client.delete(f"/v1/claims/{claim['id']}", headers=editor)
     assert again.status_code == 404
     assert again.headers["content-type"] == PROBLEM
 
@@ -797,19 +797,19 @@ async def post_claim(
     return response.json()
 
 
-async def test_source_matching_ignores_case_and_spaces_within_a_kind(client, session, writer):
+async def test_source_matching_ignores_case_and_spaces_within_a_kind(client, session, editor):
     article = await make_article(session)
-    existing = (await first_claim(client, article, writer))["attributions"][0]["source"]
+    existing = (await first_claim(client, article, editor))["attributions"][0]["source"]
     sources = await count_rows(session, Source)
 
     same = await post_claim(
         client,
         article,
-        writer,
+        editor,
         {"source": {"name": "  harbour   AUTHORITY ", "kind": "organization"}},
     )
     other_kind = await post_claim(
-        client, article, writer, {"source": {"name": "Harbour Authority", "kind": "government"}}
+        client, article, editor, {"source": {"name": "Harbour Authority", "kind": "government"}}
     )
 
     assert source_ids(same) == [existing["id"]]
@@ -819,7 +819,7 @@ async def test_source_matching_ignores_case_and_spaces_within_a_kind(client, ses
     assert await count_rows(session, Source) == sources + 1
 
 
-async def test_anonymous_sources_are_told_apart_by_affiliation(client, session, writer):
+async def test_anonymous_sources_are_told_apart_by_affiliation(client, session, editor):
     article = await make_article(session)
     sources = await count_rows(session, Source)
 
@@ -829,9 +829,9 @@ async def test_anonymous_sources_are_told_apart_by_affiliation(client, session, 
             "anonymous_description": "senior officials",
         }
 
-    federal = await post_claim(client, article, writer, officials("U.S. government"))
-    city = await post_claim(client, article, writer, officials("City council"))
-    federal_again = await post_claim(client, article, writer, officials("u.s.  Government"))
+    federal = await post_claim(client, article, editor, officials("U.S. government"))
+    city = await post_claim(client, article, editor, officials("City council"))
+    federal_again = await post_claim(client, article, editor, officials("u.s.  Government"))
 
     assert source_ids(federal) != source_ids(city)
     assert source_ids(federal_again) == source_ids(federal)
@@ -839,7 +839,7 @@ async def test_anonymous_sources_are_told_apart_by_affiliation(client, session, 
     assert await count_rows(session, Source) == sources + 2
 
 
-async def test_attribution_by_source_id_links_the_existing_source(client, session, writer):
+async def test_attribution_by_source_id_links_the_existing_source(client, session, editor):
     article = await make_article(session)
     lind = (await client.get(f"/v1/articles/{article.id}/claims")).json()["data"][1][
         "attributions"
@@ -847,24 +847,24 @@ async def test_attribution_by_source_id_links_the_existing_source(client, sessio
     sources = await count_rows(session, Source)
 
     linked = await post_claim(
-        client, article, writer, {"source": {"id": lind["id"]}, "role": "denied_by"}
+        client, article, editor, {"source": {"id": lind["id"]}, "role": "denied_by"}
     )
 
     assert linked["attributions"][0]["source"] == lind
     assert linked["attributions"][0]["role"] == "denied_by"
     assert await count_rows(session, Source) == sources
-    detail = await client.get(f"/v1/sources/{lind['id']}", headers=writer)
+    detail = await client.get(f"/v1/sources/{lind['id']}", headers=editor)
     assert detail.json()["claim_count"] == 2
 
 
-async def test_one_new_source_named_twice_in_a_request_is_one_row(client, session, writer):
+async def test_one_new_source_named_twice_in_a_request_is_one_row(client, session, editor):
     article = await make_article(session)
     sources = await count_rows(session, Source)
 
     created = await post_claim(
         client,
         article,
-        writer,
+        editor,
         {"source": {"name": "Pier Trust", "kind": "organization"}, "role": "asserted_by"},
         {"source": {"name": "pier  trust", "kind": "organization"}, "role": "confirmed_by"},
     )
@@ -887,7 +887,7 @@ async def test_one_new_source_named_twice_in_a_request_is_one_row(client, sessio
                 for n in range(2)
             ],
         },
-        headers=writer,
+        headers=editor,
     )
     assert response.status_code == 201
     ids = {c["attributions"][0]["source"]["id"] for c in response.json()["claims"]}

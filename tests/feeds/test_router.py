@@ -270,7 +270,7 @@ async def test_anonymous_feeds_need_a_key_when_public_read_is_off(client, settin
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_conditional_get_and_the_etag_follows_an_edit(client, session, writer, fmt):
+async def test_conditional_get_and_the_etag_follows_an_edit(client, session, editor, fmt):
     article = await make_article(session, headline="Bridge reopens")
     first = await fetch(client, fmt)
     etag = first.headers["etag"]
@@ -286,7 +286,7 @@ async def test_conditional_get_and_the_etag_follows_an_edit(client, session, wri
     edit = await client.patch(
         f"/v1/articles/{article.id}",
         content=orjson.dumps({"deck": "Traffic returns after six weeks."}),
-        headers={**writer, **MERGE_PATCH},
+        headers={**editor, **MERGE_PATCH},
     )
     assert edit.status_code == 200, edit.text
     stale = await client.get(f"/v1/feeds/{fmt}", headers={"If-None-Match": etag})
