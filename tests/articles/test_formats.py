@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from app.articles.formats import byline, jsonld
+from app.articles.cache import Rendered
+from app.articles.formats import JSONLD_MEDIA_TYPE, byline, jsonld
 from app.articles.rendering import plain_text
 from app.articles.schemas import ArticleRead
 from app.settings import Settings
@@ -618,3 +620,37 @@ async def test_jsonld_cannot_close_the_script_element_it_is_pasted_into(client, 
     assert response.status_code == 200
     assert b"</" not in response.content
     assert response.json()["@graph"][0]["headline"] == headline
+
+
+async def test_jsonld_holds_no_markup_an_html_parser_would_act_on(client, session):
+    """`<!--` in a script element makes a later `</script>` stop ending it (the "double
+    escaped" state), and `</` ends it: JSON-LD writes `<`, `>` and `&` as `\\u` escapes."""
+    headline = "Pier <!-- <script> row </script> & <b>more</b> -->"
+    deck = "<!--<script>alert(1)//--> a > b && c"
+    article = await make_article(
+        session, headline=headline, deck=deck, authors=[{"name": "<!-- A & B -->"}]
+    )
+
+    response = await client.get(f"/v1/articles/{article.id}", params={"format": "jsonld"})
+
+    assert response.status_code == 200
+    for needle in (b"<", b">", b"&", b"<!--", b"</", b"<script"):
+        assert needle not in response.content.lower()
+    assert b"\\u003c!--" in response.content
+    news = response.json()["@graph"][0]
+    assert news["headline"] == headline
+    assert news["description"] == news["alternativeHeadline"] == deck
+    assert news["author"] == [{"@type": "Person", "name": "<!-- A & B -->"}]
+
+
+def test_jsonld_escapes_are_the_same_json():
+    payload = {
+        "@graph": [{"headline": "a <!-- b --> </script> <SCRIPT> & \u2028 caf\u00e9 \U0001f389"}],
+        "n": [1, 2.5, None, True],
+        "<key>": "&amp;",
+    }
+    rendered = Rendered.of(payload, JSONLD_MEDIA_TYPE, {}, [])
+    assert orjson.loads(rendered.body) == payload
+    assert not set(b"<>&") & set(rendered.body)
+    # Only JSON-LD, which pages paste into a script element; plain JSON is left as it is.
+    assert b"<!--" in Rendered.of(payload, "application/json", {}, []).body
