@@ -385,10 +385,7 @@ def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject
             "usageTerms": article.syndication.usage_terms,
             "edNote": f"Retracted: {article.retraction.text}" if article.retraction else None,
             "headlines": headlines,
-            "descriptions": [
-                {"role": "correction", "contentType": "text/plain", "value": correction.text}
-                for correction in article.corrections
-            ],
+            "descriptions": _notices(article),
             "bodies": [
                 {"role": "main", "contentType": "text/html", "value": article.body_html, **counts},
                 {"role": "main", "contentType": "text/plain", "value": plain, **counts},
@@ -408,6 +405,15 @@ def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject
             "subjects": _subjects(article),
         }
     )
+
+
+def _notices(article: ArticleRead) -> list[JsonObject]:
+    """Corrections, then the retraction, as descriptions with their role: where a ninjs
+    consumer reads notices to readers (`edNote` is for editors, and carries it too)."""
+    notices = [("correction", correction.text) for correction in article.corrections]
+    if article.retraction:
+        notices.append(("retraction", article.retraction.text))
+    return [{"role": role, "contentType": "text/plain", "value": text} for role, text in notices]
 
 
 def _subjects(article: ArticleRead) -> list[JsonObject]:

@@ -237,19 +237,23 @@ async def test_ninjs_of_a_scheduled_article_is_embargoed_until_it_goes_live(
     assert document["embargoedUntil"] == json_form["published_at"]
 
 
-async def test_ninjs_of_a_retracted_article_is_canceled(client, session, publisher):
+async def test_ninjs_of_a_retracted_article_is_canceled_and_says_why(client, session, publisher):
     article = await make_article(session)
-    retracted = await client.post(
-        f"/v1/articles/{article.id}/retract",
-        json={"text": "The pier is not closing."},
-        headers=publisher,
-    )
-    assert retracted.status_code == 200, retracted.text
+    for path, text in (("corrections", "It is the north pier."), ("retract", "Not closing.")):
+        response = await client.post(
+            f"/v1/articles/{article.id}/{path}", json={"text": text}, headers=publisher
+        )
+        assert response.status_code in (200, 201), response.text
 
     document = await ninjs_of(client, article.id)
 
     assert document["pubStatus"] == "canceled"
-    assert document["edNote"] == "Retracted: The pier is not closing."
+    # Where a consumer shows notices to readers, after the corrections it came after.
+    assert document["descriptions"] == [
+        {"role": "correction", "contentType": "text/plain", "value": "It is the north pier."},
+        {"role": "retraction", "contentType": "text/plain", "value": "Not closing."},
+    ]
+    assert document["edNote"] == "Retracted: Not closing."
 
 
 async def test_ninjs_of_a_bare_article(client, session):
@@ -263,8 +267,9 @@ async def test_ninjs_of_a_bare_article(client, session):
         {"role": "main", "contentType": "text/plain", "value": "North pier to close for repairs"}
     ]
     assert [body["wordCount"] for body in document["bodies"]] == [2, 2]
-    for absent in ("by", "people", "organisations", "subjects", "usageTerms", "edNote"):
+    for absent in ("by", "people", "organisations", "subjects", "usageTerms", "descriptions"):
         assert absent not in document
+    assert "edNote" not in document
 
 
 async def test_ninjs_corrections_are_descriptions(client, session, publisher):
