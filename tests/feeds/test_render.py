@@ -29,6 +29,7 @@ def article(**overrides: Any) -> ArticleRead:
         "headline": "North pier to close",
         "deck": "The harbour authority says the pier is unsafe.",
         "body": "Body.",
+        "body_text": "Body.",
         "body_html": '<p>The <span class="claim" data-claim-id="c1">pier</span> closes.</p>\n',
         "language": "en",
         "section": "local",
