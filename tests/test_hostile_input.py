@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+import feedparser
 import httpx
 import lxml.html
 import orjson
@@ -931,3 +932,135 @@ async def test_surrogate_keys_hold_any_tag_safely(client, session):
         for tag in tags:
             assert "tag-" + quote(tag.lower(), safe="") in keys
         assert "set-cookie" not in response.headers
+
+
+# --- feeds: plain text stays text ----------------------------------------------------------
+
+RSS_NAMESPACES = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+}
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def as_html(text: str) -> tuple[list[str], str]:
+    """`text` read as HTML, as an RSS reader reads a field: the elements it makes and the
+    text it shows."""
+    root = lxml.html.fragment_fromstring(text, create_parent="div")
+    return [element.tag for element in root.iterdescendants()], root.text_content()
+
+
+def hostile_text(value: str, *, tag: bool = False) -> str:
+    """What a text field keeps of `value`, and a tag of it (at most 64 characters)."""
+    return value.strip(WHITESPACE)[:64].strip(WHITESPACE).lower() if tag else value
+
+
+async def test_feeds_keep_hostile_plain_text_as_text(client, session):
+    """Every plain-text field of every feed, for articles whose headline, deck, byline, tag
+    and usage terms are each a hostile string: RSS fields read as HTML (as readers do) show
+    exactly the stored text and make no element; Atom's are text constructs of type text;
+    JSON Feed's are the text itself; the body HTML has no live markup anywhere; the feed
+    filtered by hostile `section` and `tag` names them as text too."""
+    given: dict[str, str] = {}  # article id → the hostile string in its every text field
+    tags: dict[str, str] = {}
+    for case, value in XSS:
+        tag = hostile_text(value, tag=True)
+        article = await make_article(
+            session,
+            slug=case,
+            headline=value,
+            deck=value,
+            authors=[{"name": value}],
+            tags=[tag],
+            syndication={"allowed": True, "usage_terms": value},
+            claims=[],
+        )
+        given[str(article.id)], tags[str(article.id)] = value, tag
+    problems: list[str] = []
+
+    def shown_as_text(field: str, text: str | None, expected: set[str] | str) -> None:
+        elements, shown = as_html(text or "")
+        if elements:
+            problems.append(f"{field}: {text!r} makes {elements}")
+        if shown not in (expected if isinstance(expected, set) else {expected}):
+            problems.append(f"{field}: {text!r} shows as {shown!r}")
+
+    filters = {"section": XSS[2][1], "tag": XSS[0][1]}
+    for query in ({"limit": 100}, filters):
+        # JSON Feed's title and description are plain text: what the others must show.
+        named = orjson.loads((await client.get("/v1/feeds/json", params=query)).content)
+        if query is filters:
+            assert all(v in named["title"] for v in filters.values())
+        rss_raw = (await client.get("/v1/feeds/rss", params=query)).content
+        assert feedparser.parse(rss_raw).bozo == 0
+        channel = etree.fromstring(rss_raw).find("channel")
+        shown_as_text("rss channel title", channel.findtext("title"), named["title"])
+        shown_as_text(
+            "rss channel description", channel.findtext("description"), named["description"]
+        )
+        atom_raw = (await client.get("/v1/feeds/atom", params=query)).content
+        assert feedparser.parse(atom_raw).bozo == 0
+        atom = etree.fromstring(atom_raw)
+        for name, expected in (("title", named["title"]), ("subtitle", named["description"])):
+            assert atom.find(f"{ATOM}{name}").get("type") in (None, "text")
+            assert atom.findtext(f"{ATOM}{name}") == expected
+
+    # RSS: each item's text fields, read as HTML.
+    rss_raw = (await client.get("/v1/feeds/rss", params={"limit": 100})).content
+    items = etree.fromstring(rss_raw).findall("channel/item")
+    assert len(items) == len(XSS)
+    for item in items:
+        article_id = item.findtext("guid").removeprefix("urn:uuid:")
+        value = given[article_id]
+        for field in ("title", "description", "dc:creator"):
+            shown_as_text(f"rss {field}", item.findtext(field, namespaces=RSS_NAMESPACES), value)
+        for category in item.findall("category"):
+            shown_as_text("rss category", category.text, {"local", tags[article_id]})
+        problems += unsafe_markup(item.findtext("content:encoded", namespaces=RSS_NAMESPACES))
+    # feedparser: the RSS fields are HTML that shows the text, nothing to sanitise away.
+    parsed = feedparser.parse(rss_raw)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    for entry in parsed.entries:
+        value = given[entry.id.removeprefix("urn:uuid:")]
+        for field, text in (
+            ("title", entry.title),
+            ("summary", entry.summary),
+            ("author", entry.author),
+        ):
+            shown_as_text(f"feedparser rss {field}", text, value)
+
+    # Atom: text constructs say they are text, and are the text.
+    atom_raw = (await client.get("/v1/feeds/atom", params={"limit": 100})).content
+    entries = etree.fromstring(atom_raw).findall(f"{ATOM}entry")
+    assert len(entries) == len(XSS)
+    for entry in entries:
+        value = given[entry.findtext(f"{ATOM}id").removeprefix("urn:uuid:")]
+        for name in ("title", "summary", "rights"):
+            element = entry.find(f"{ATOM}{name}")
+            assert element.get("type") in (None, "text"), name
+            assert element.text == value, name
+        assert entry.findtext(f"{ATOM}author/{ATOM}name") == value
+        assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == [
+            "local",
+            tags[entry.findtext(f"{ATOM}id").removeprefix("urn:uuid:")],
+        ]
+        content = entry.find(f"{ATOM}content")
+        assert content.get("type") == "html"
+        problems += unsafe_markup(content.text)
+    parsed = feedparser.parse(atom_raw)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    for entry in parsed.entries:
+        value = given[entry.id.removeprefix("urn:uuid:")]
+        for detail in (entry.title_detail, entry.summary_detail):
+            assert (detail.type, detail.value) == ("text/plain", value)
+
+    # JSON Feed: title and summary are plain text by its spec; content_html is the body.
+    document = orjson.loads((await client.get("/v1/feeds/json?limit=100")).content)
+    assert len(document["items"]) == len(XSS)
+    for item in document["items"]:
+        value = given[item["id"].removeprefix("urn:uuid:")]
+        assert item["title"] == item["summary"] == value
+        assert item["authors"] == [{"name": value}]
+        assert item["tags"] == ["local", tags[item["id"].removeprefix("urn:uuid:")]]
+        problems += unsafe_markup(item["content_html"])
+    assert problems == [], "\n".join(problems)

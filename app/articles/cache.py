@@ -115,9 +115,12 @@ class Rendered:
     ) -> "Rendered":
         body = orjson.dumps(payload)
         if media_type == formats.JSONLD_MEDIA_TYPE:
-            # Pages paste JSON-LD into a <script> element, which any "</" in a string
-            # would end early: `<\/` is the same JSON string, and inert in HTML.
-            body = body.replace(b"</", b"<\\/")
+            # Pages paste JSON-LD into a <script> element, where "</script" in a string
+            # would end it early and "<!--" would keep a later "</script>" from ending it.
+            # These characters occur only inside JSON strings, where the `\u` escape is the
+            # same string, and inert in HTML.
+            for character, escape in ((b"&", b"\\u0026"), (b"<", b"\\u003c"), (b">", b"\\u003e")):
+                body = body.replace(character, escape)
         return cls(body, entity_tag(body), media_type, headers, tuple(surrogate_keys))
 
     def response(self, request: Request, *, public: bool) -> Response:

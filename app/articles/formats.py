@@ -49,7 +49,8 @@ SCHEMA_ORG_TYPES = {
     SourceKind.government: "GovernmentOrganization",
     SourceKind.publication: "NewsMediaOrganization",
     SourceKind.document: "CreativeWork",
-    SourceKind.anonymous: "Thing",
+    # Unnamed people ("two senior port officials"): a Person with a description, no name.
+    SourceKind.anonymous: "Person",
 }
 ORGANISATION_KINDS = frozenset(
     {SourceKind.organization, SourceKind.government, SourceKind.publication}
@@ -179,15 +180,17 @@ def render(
 
 
 def jsonld(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject:
-    """schema.org JSON-LD: an `@graph` whose first node is the `NewsArticle` (sources as
-    `citation`), followed by one `ClaimReview` per claim that has a `review`. A graph is
-    what Google and other schema.org consumers read when a page describes several things;
-    the ClaimReviews point back at the article by its `@id`."""
+    """schema.org JSON-LD: an `@graph` whose first node is the `NewsArticle`, followed by
+    one `ClaimReview` per claim that has a `review`. A graph is what Google and other
+    schema.org consumers read when a page describes several things; the ClaimReviews point
+    back at the article by its `@id`. Each source goes where schema.org's ranges let it:
+    documents are `citation` (CreativeWork), people and organisations `mentions`."""
     base = _base(settings)
     article_id = f"{base}/v1/articles/{article.id}"
     url = article.canonical_url or f"{base}/v1/articles/{article.slug}"
     claims = article.claims or []
     anonymous = _anonymous_descriptions(claims)
+    documents, others = _by_range(distinct_sources(claims))
     plain = plain_text(article.body)
     news_article = _present(
         {
@@ -214,9 +217,8 @@ def jsonld(article: ArticleRead, settings: Settings, now: datetime) -> JsonObjec
             "wordCount": len(plain.split()),
             "version": article.version,
             "creativeWorkStatus": _work_status(article, now),
-            "citation": [
-                _source_node(source, base, anonymous) for source in distinct_sources(claims)
-            ],
+            "citation": [_source_node(source, base, anonymous) for source in documents],
+            "mentions": [_source_node(source, base, anonymous) for source in others],
             "correction": _corrections(article),
         }
     )
@@ -268,30 +270,40 @@ def _anonymous_descriptions(claims: list[ClaimRead]) -> dict[uuid.UUID, str]:
     return described
 
 
+def _by_range(sources: Iterable[SourceSummary]) -> tuple[list[SourceSummary], list[SourceSummary]]:
+    """The documents (CreativeWorks), and the people and organisations."""
+    documents, others = [], []
+    for source in sources:
+        (documents if source.kind is SourceKind.document else others).append(source)
+    return documents, others
+
+
 def _source_node(source: SourceSummary, base: str, anonymous: dict[uuid.UUID, str]) -> JsonObject:
     """A source as a schema.org node of the type its kind maps to. An unnamed source is a
-    `Thing` with only a description: a name would identify, or invent, someone."""
-    node_id = f"{base}/v1/sources/{source.id}"
-    if source.kind is SourceKind.anonymous:
-        described = anonymous.get(source.id) or source.description or source.name
-        if source.affiliation:
-            described = f"{described} ({source.affiliation})"
-        return {"@type": "Thing", "@id": node_id, "description": described}
-    affiliation = (
-        {"@type": "Organization", "name": source.affiliation} if source.affiliation else None
-    )
+    `Person` with only a description and an affiliation: a name (or a URL) would identify,
+    or invent, someone."""
+    unnamed = source.kind is SourceKind.anonymous
     affiliation_property = {
         SourceKind.person: "affiliation",
+        SourceKind.anonymous: "affiliation",
         SourceKind.document: "sourceOrganization",
     }.get(source.kind, "parentOrganization")
     return _present(
         {
             "@type": SCHEMA_ORG_TYPES[source.kind],
-            "@id": node_id,
-            "name": source.name,
-            "description": source.description,
-            "url": source.url,
-            affiliation_property: affiliation,
+            "@id": f"{base}/v1/sources/{source.id}",
+            "name": None if unnamed else source.name,
+            "description": (
+                anonymous.get(source.id) or source.description or source.name
+                if unnamed
+                else source.description
+            ),
+            "url": None if unnamed else source.url,
+            affiliation_property: (
+                {"@type": "Organization", "name": source.affiliation}
+                if source.affiliation
+                else None
+            ),
         }
     )
 
@@ -306,6 +318,8 @@ def _claim_review(
 ) -> JsonObject:
     claim_id = f"{base}/v1/claims/{claim.id}"
     claimants = _distinct(a.source for a in claim.attributions if a.role in CLAIMANT_ROLES)
+    # A Claim's author is a Person or an Organization; a document it comes from is cited.
+    documents, authors = _by_range(claimants)
     return _present(
         {
             "@type": "ClaimReview",
@@ -317,8 +331,9 @@ def _claim_review(
                     "@type": "Claim",
                     "@id": claim_id,
                     "text": claim.quote or claim.statement,
-                    "author": [_source_node(source, base, anonymous) for source in claimants],
-                    "appearance": {"@id": article_id, "url": article_url},
+                    "author": [_source_node(source, base, anonymous) for source in authors],
+                    "citation": [_source_node(source, base, anonymous) for source in documents],
+                    "appearance": {"@type": "NewsArticle", "@id": article_id, "url": article_url},
                 }
             ),
             "reviewRating": _present(
@@ -370,10 +385,7 @@ def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject
             "usageTerms": article.syndication.usage_terms,
             "edNote": f"Retracted: {article.retraction.text}" if article.retraction else None,
             "headlines": headlines,
-            "descriptions": [
-                {"role": "correction", "contentType": "text/plain", "value": correction.text}
-                for correction in article.corrections
-            ],
+            "descriptions": _notices(article),
             "bodies": [
                 {"role": "main", "contentType": "text/html", "value": article.body_html, **counts},
                 {"role": "main", "contentType": "text/plain", "value": plain, **counts},
@@ -393,6 +405,15 @@ def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject
             "subjects": _subjects(article),
         }
     )
+
+
+def _notices(article: ArticleRead) -> list[JsonObject]:
+    """Corrections, then the retraction, as descriptions with their role: where a ninjs
+    consumer reads notices to readers (`edNote` is for editors, and carries it too)."""
+    notices = [("correction", correction.text) for correction in article.corrections]
+    if article.retraction:
+        notices.append(("retraction", article.retraction.text))
+    return [{"role": role, "contentType": "text/plain", "value": text} for role, text in notices]
 
 
 def _subjects(article: ArticleRead) -> list[JsonObject]:

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
 
+from .rendering import plain_text
+
 if TYPE_CHECKING:
     from app.claims.models import Claim
 
@@ -84,6 +86,11 @@ class Article(Base):
     def loaded_claims(self) -> list["Claim"] | None:
         """The claims when the query loaded them, else None (lists leave them out)."""
         return None if "claims" in inspect(self).unloaded else self.claims
+
+    @property
+    def body_text(self) -> str:
+        """The plain text of the body, which claim anchors' offsets count in."""
+        return plain_text(self.body)
 
     @property
     def tags(self) -> list[str]:

@@ -18,9 +18,11 @@ from markdown_it.token import Token
 BLOCK_SEPARATOR = "\n\n"
 _TEXT_TOKENS = {"text", "code_inline"}
 _BREAKS = {"softbreak": " ", "hardbreak": "\n"}
+# What a claim span carries, in the order written; nh3 keeps exactly these on a span.
+SPAN_ATTRIBUTES = ("class", "data-claim-id", "data-claim-kind", "data-verification")
 _ALLOWED_ATTRIBUTES = {
     **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
-    "span": {"class", "data-claim-id"},
+    "span": set(SPAN_ATTRIBUTES),
     "a": {"href", "hreflang", "title"},
     "img": {"src", "alt", "title", "width", "height"},
 }
@@ -28,11 +30,22 @@ _ALLOWED_ATTRIBUTES = {
 
 @dataclass(frozen=True)
 class Span:
-    """A claim's place in the plain text: `[start, end)` in code points."""
+    """A claim's place in the plain text, `[start, end)` in code points, with what a front
+    end styles it by: the claim's kind and verification."""
 
     claim_id: str
     start: int
     end: int
+    kind: str
+    verification: str
+
+    def opening_tag(self) -> str:
+        values = ("claim", self.claim_id, self.kind, self.verification)
+        attributes = " ".join(
+            f'{name}="{html.escape(value, quote=True)}"'
+            for name, value in zip(SPAN_ATTRIBUTES, values, strict=True)
+        )
+        return f"<span {attributes}>"
 
 
 @lru_cache(maxsize=1)
@@ -90,9 +103,7 @@ def _split_text_token(token: Token, offset: int, spans: Sequence[Span]) -> list[
             (s for s in inside if s.start <= left and s.end >= right),
             key=lambda s: (s.start, -s.end),
         )
-        for span in covering:
-            claim_id = html.escape(span.claim_id, quote=True)
-            pieces.append(_raw(f'<span class="claim" data-claim-id="{claim_id}">'))
+        pieces.extend(_raw(span.opening_tag()) for span in covering)
         piece = Token(
             token.type,
             token.tag,
@@ -109,7 +120,8 @@ def _raw(markup: str) -> Token:
 
 
 def render_html(body: str, spans: Sequence[Span] = ()) -> str:
-    """CommonMark to sanitised HTML, each span's text wrapped in `<span class="claim">`."""
+    """CommonMark to sanitised HTML, each span's text wrapped in `<span class="claim">`
+    with the claim's id, kind and verification as data attributes."""
     markdown = _markdown()
     tokens = markdown.parse(body)
     if spans:

@@ -132,7 +132,13 @@ class ArticleRead(BaseModel):
     body: str
     body_html: str = Field(
         description="Sanitised HTML; each anchored claim is wrapped in "
-        '`<span class="claim" data-claim-id="…">`.'
+        '`<span class="claim" data-claim-id="…" data-claim-kind="…" data-verification="…">`, '
+        "the claim's id, kind and verification."
+    )
+    body_text: str = Field(
+        description="Read-only: the plain text of `body` that claim anchors index: Markdown "
+        "syntax removed, blocks joined by a blank line. A claim's anchor `start` and `end` are "
+        "code-point offsets into it, so `body_text[start:end]` is the anchor's `exact`."
     )
     language: str
     section: str | None

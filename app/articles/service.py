@@ -170,7 +170,7 @@ def summarise_sourcing(article_claims: Sequence[Claim]) -> dict[str, int]:
 def refresh_derived(article: Article) -> None:
     """Re-render the body with its claim spans and recount the sourcing summary."""
     spans = [
-        Span(str(c.id), c.anchor_start, c.anchor_end)
+        Span(str(c.id), c.anchor_start, c.anchor_end, str(c.kind), str(c.verification))
         for c in article.claims
         if c.anchor_start is not None and c.anchor_end is not None
     ]

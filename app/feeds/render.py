@@ -1,9 +1,16 @@
 """Feeds written from articles: RSS 2.0 and Atom 1.0 with feedgen, JSON Feed 1.1 with orjson.
 Pure functions of the channel and its articles (newest first), testable without a database.
-Nothing here reads the clock, so the same articles always give the same bytes (and ETag)."""
+Nothing here reads the clock, so the same articles always give the same bytes (and ETag).
 
+Headlines, decks, bylines and tags are plain text. Atom says so (its text constructs are
+`type="text"` unless told otherwise) and so does JSON Feed (`title`, `summary`), so they go
+in as they are. RSS has no such type, and readers render its `description` (and often its
+other text) as HTML, so in RSS every plain-text field is written as HTML that shows the text:
+`<` becomes `&lt;` before the XML escaping, and no markup in a headline can run."""
+
+import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,9 +84,20 @@ def _xml(value: str) -> str:
     return _NOT_XML.sub("", value)
 
 
-def _generator(channel: Channel, articles: Sequence[ArticleRead]) -> FeedGenerator:
+def _rss_text(value: str) -> str:
+    """Plain text as the HTML that shows it, for RSS (see the module's docstring)."""
+    return html.escape(_xml(value), quote=False)
+
+
+# How a feed format writes a plain-text field: `_xml` (Atom) or `_rss_text` (RSS).
+TextWriter = Callable[[str], str]
+
+
+def _generator(
+    channel: Channel, articles: Sequence[ArticleRead], text: TextWriter
+) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.title(_xml(channel.title))
+    feed.title(text(channel.title))
     feed.id(_xml(channel.feed_id))
     # Also the RSS lastBuildDate; feedgen would otherwise stamp the current time.
     feed.updated(feed_updated(articles))
@@ -87,41 +105,45 @@ def _generator(channel: Channel, articles: Sequence[ArticleRead]) -> FeedGenerat
     return feed
 
 
-def _common_entry(entry: FeedEntry, channel: Channel, article: ArticleRead) -> None:
-    entry.title(_xml(article.headline))
+def _common_entry(
+    entry: FeedEntry, channel: Channel, article: ArticleRead, text: TextWriter
+) -> None:
+    entry.title(text(article.headline))
     entry.updated(item_updated(article))
     if article.published_at is not None:
         entry.published(article.published_at)
     found = categories(channel, article)
     if found:
-        entry.category([{**c, "term": _xml(c["term"])} for c in found])
+        entry.category([{**c, "term": text(c["term"])} for c in found])
 
 
 def rss(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
     """RSS 2.0: description is the deck (or the headline), `content:encoded` the full HTML,
-    `dc:creator` the byline (RSS's own `author` must be an e-mail address)."""
-    feed = _generator(channel, articles)
+    `dc:creator` the byline (RSS's own `author` must be an e-mail address). Plain text is
+    written as HTML (`_rss_text`); `content:encoded` is the body's sanitised HTML."""
+    feed = _generator(channel, articles, _rss_text)
     feed.load_extension("dc", atom=False, rss=True)
-    feed.description(_xml(channel.description))
+    feed.description(_rss_text(channel.description))
     # feedgen takes the channel's <link> from the last link given: self first, home last.
     feed.link(href=_xml(channel.self_url), rel="self", type=RSS_MEDIA_TYPE)
     feed.link(href=_xml(channel.home_url), rel="alternate")
     for article in articles:
         entry = feed.add_entry(order="append")
         entry.guid(item_id(article), permalink=False)
-        _common_entry(entry, channel, article)
+        _common_entry(entry, channel, article, _rss_text)
         entry.link(href=_xml(article_url(channel, article)))
-        entry.description(_xml(article.deck or article.headline))
+        entry.description(_rss_text(article.deck or article.headline))
         entry.content(_xml(article.body_html))
         for author in article.authors:
-            entry.dc.dc_creator(_xml(author.name))
+            entry.dc.dc_creator(_rss_text(author.name))
     return feed.rss_str(pretty=True)
 
 
 def atom(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
     """Atom 1.0 (RFC 4287): summary is the deck, content the full HTML; the feed's author
-    covers entries without a byline."""
-    feed = _generator(channel, articles)
+    covers entries without a byline. Titles, summary, rights and names are text constructs
+    of type text (the default, so no `type` is written); content is `type="html"`."""
+    feed = _generator(channel, articles, _xml)
     feed.subtitle(_xml(channel.description))
     feed.author(name=PUBLISHER, uri=channel.base_url)
     feed.link(href=_xml(channel.self_url), rel="self", type=ATOM_MEDIA_TYPE)
@@ -129,7 +151,7 @@ def atom(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
     for article in articles:
         entry = feed.add_entry(order="append")
         entry.id(item_id(article))
-        _common_entry(entry, channel, article)
+        _common_entry(entry, channel, article, _xml)
         if article.authors:
             entry.author([{"name": _xml(a.name)} for a in article.authors])
         # The only link: feedgen 1.0 drops the attributes of entry links, and a link without

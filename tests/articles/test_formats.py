@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from app.articles.formats import byline, jsonld
+from app.articles.cache import Rendered
+from app.articles.formats import JSONLD_MEDIA_TYPE, byline, jsonld
 from app.articles.rendering import plain_text
 from app.articles.schemas import ArticleRead
 from app.settings import Settings
@@ -235,19 +237,23 @@ async def test_ninjs_of_a_scheduled_article_is_embargoed_until_it_goes_live(
     assert document["embargoedUntil"] == json_form["published_at"]
 
 
-async def test_ninjs_of_a_retracted_article_is_canceled(client, session, publisher):
+async def test_ninjs_of_a_retracted_article_is_canceled_and_says_why(client, session, publisher):
     article = await make_article(session)
-    retracted = await client.post(
-        f"/v1/articles/{article.id}/retract",
-        json={"text": "The pier is not closing."},
-        headers=publisher,
-    )
-    assert retracted.status_code == 200, retracted.text
+    for path, text in (("corrections", "It is the north pier."), ("retract", "Not closing.")):
+        response = await client.post(
+            f"/v1/articles/{article.id}/{path}", json={"text": text}, headers=publisher
+        )
+        assert response.status_code in (200, 201), response.text
 
     document = await ninjs_of(client, article.id)
 
     assert document["pubStatus"] == "canceled"
-    assert document["edNote"] == "Retracted: The pier is not closing."
+    # Where a consumer shows notices to readers, after the corrections it came after.
+    assert document["descriptions"] == [
+        {"role": "correction", "contentType": "text/plain", "value": "It is the north pier."},
+        {"role": "retraction", "contentType": "text/plain", "value": "Not closing."},
+    ]
+    assert document["edNote"] == "Retracted: Not closing."
 
 
 async def test_ninjs_of_a_bare_article(client, session):
@@ -261,8 +267,9 @@ async def test_ninjs_of_a_bare_article(client, session):
         {"role": "main", "contentType": "text/plain", "value": "North pier to close for repairs"}
     ]
     assert [body["wordCount"] for body in document["bodies"]] == [2, 2]
-    for absent in ("by", "people", "organisations", "subjects", "usageTerms", "edNote"):
+    for absent in ("by", "people", "organisations", "subjects", "usageTerms", "descriptions"):
         assert absent not in document
+    assert "edNote" not in document
 
 
 async def test_ninjs_corrections_are_descriptions(client, session, publisher):
@@ -335,14 +342,18 @@ async def test_jsonld_news_article(client, session):
     assert "correction" not in news
 
 
-async def test_jsonld_cites_each_distinct_source_by_kind(client, session):
+async def test_jsonld_names_each_distinct_source_by_kind(client, session):
+    """Documents are `citation` (CreativeWork), everyone else `mentions`."""
     article = await make_article(session, **every_kind())
 
     news, *_ = await graph_of(client, article.id)
 
-    citations = news["citation"]
-    assert len(citations) == len({c["@id"] for c in citations}) == 6  # Harbour Authority once
-    by_type = {c["@type"]: c for c in citations}
+    [document] = news["citation"]
+    mentions = news["mentions"]
+    assert len(mentions) == len({c["@id"] for c in mentions}) == 5  # Harbour Authority once
+    by_type = {c["@type"]: c for c in [*mentions, document]}
+    unnamed = next(c for c in mentions if "name" not in c)
+    by_type["Person"] = next(c for c in mentions if c["@type"] == "Person" and "name" in c)
     assert by_type["Organization"]["name"] == "Harbour Authority"
     assert by_type["Person"]["name"] == "Mara Lind"
     assert by_type["Person"]["description"] == "Director of the harbour authority"
@@ -358,11 +369,15 @@ async def test_jsonld_cites_each_distinct_source_by_kind(client, session):
         "name": "Structural survey 2025",
         "url": "https://docs.test/s",
     }
-    unnamed = by_type["Thing"]
-    assert set(unnamed) == {"@type", "@id", "description"}
-    assert unnamed["description"] == "two senior port officials (Port Ministry)"
-    for citation in citations:
-        assert citation["@id"].startswith(f"{BASE}/v1/sources/")
+    # Described as the article describes them, never named: there is no name to give.
+    assert unnamed == {
+        "@type": "Person",
+        "@id": unnamed["@id"],
+        "description": "two senior port officials",
+        "affiliation": {"@type": "Organization", "name": "Port Ministry"},
+    }
+    for node in [*mentions, document]:
+        assert node["@id"].startswith(f"{BASE}/v1/sources/")
 
 
 async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, editor):
@@ -383,7 +398,7 @@ async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, e
 
     assert [r["@type"] for r in reviews] == ["ClaimReview", "ClaimReview"]
     full, bare = reviews
-    person = next(c for c in news["citation"] if c["@type"] == "Person")
+    person = next(c for c in news["mentions"] if c.get("name") == "Mara Lind")
     assert full == {
         "@type": "ClaimReview",
         "@id": f"{BASE}/v1/claims/{quote['id']}#review",
@@ -394,7 +409,7 @@ async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, e
             "@id": f"{BASE}/v1/claims/{quote['id']}",
             "text": "We cannot keep it open safely,",
             "author": [person],
-            "appearance": {"@id": news["@id"], "url": news["url"]},
+            "appearance": {"@type": "NewsArticle", "@id": news["@id"], "url": news["url"]},
         },
         "reviewRating": {
             "@type": "Rating",
@@ -412,7 +427,7 @@ async def test_jsonld_has_one_claim_review_per_reviewed_claim(client, session, e
     assert bare["author"] == {"@type": "Organization", "name": "Harbour Checkers"}
     assert "datePublished" not in bare
     [unnamed] = bare["itemReviewed"]["author"]
-    assert unnamed["@type"] == "Thing" and "name" not in unnamed
+    assert unnamed["@type"] == "Person" and "name" not in unnamed
 
 
 async def test_jsonld_claimants_leave_out_who_disputes(client, session, writer):
@@ -429,7 +444,81 @@ async def test_jsonld_claimants_leave_out_who_disputes(client, session, writer):
     news, review = await graph_of(client, article.id)
 
     assert [a["name"] for a in review["itemReviewed"]["author"]] == ["Mara Lind"]
-    assert {c["name"] for c in news["citation"]} == {"Mara Lind", "Pier Users Union"}
+    assert {c["name"] for c in news["mentions"]} == {"Mara Lind", "Pier Users Union"}
+
+
+# What schema.org allows as the value of each property we give a node to (its range), and
+# the subtypes of those types that we write. A node under a property not in this table fails
+# the test below: add the property with its range from schema.org.
+SUBTYPES = {
+    "Organization": {"Organization", "GovernmentOrganization", "NewsMediaOrganization"},
+    "CreativeWork": {"CreativeWork", "NewsArticle", "Claim", "ClaimReview", "CorrectionComment"},
+}
+RANGES = {
+    "author": {"Person", "Organization"},  # CreativeWork.author (Claim, ClaimReview too)
+    "publisher": {"Person", "Organization"},
+    "citation": {"CreativeWork"},
+    "mentions": {"Thing"},
+    "appearance": {"CreativeWork"},  # Claim.appearance
+    "itemReviewed": {"Thing"},
+    "reviewRating": {"Rating"},
+    "correction": {"CorrectionComment"},
+    "affiliation": {"Organization"},  # Person.affiliation
+    "parentOrganization": {"Organization"},
+    "sourceOrganization": {"Organization"},
+}
+
+
+def range_errors(node: dict[str, Any], path: str = "") -> list[str]:
+    """Every node value in `node` (at any depth) whose `@type` its property's range lacks,
+    and every node without an `@type`."""
+    errors = []
+    for name, value in node.items():
+        for child in value if isinstance(value, list) else [value]:
+            if not isinstance(child, dict):
+                continue
+            where = f"{path}.{name}"
+            kind = child.get("@type")
+            allowed = RANGES.get(name, set())
+            if kind is None:
+                errors.append(f"{where}: no @type")
+            elif "Thing" not in allowed and not any(kind in SUBTYPES.get(a, {a}) for a in allowed):
+                errors.append(f"{where}: {kind} is not one of {sorted(allowed)}")
+            errors += range_errors(child, where)
+    return errors
+
+
+def test_the_range_check_flags_what_schema_org_does_not_allow():
+    assert range_errors({"citation": [{"@type": "Person"}]}) == [
+        ".citation: Person is not one of ['CreativeWork']"
+    ]
+    assert range_errors({"x": {"author": {"@type": "CreativeWork"}}}) == [
+        ".x: no @type",
+        ".x.author: CreativeWork is not one of ['Organization', 'Person']",
+    ]
+    assert range_errors({"unlisted": {"@type": "Person"}}) == [".unlisted: Person is not one of []"]
+    assert range_errors({"author": {"@type": "NewsMediaOrganization"}}) == []
+
+
+async def test_jsonld_puts_every_source_where_its_type_belongs(client, session):
+    """Every claim reviewed, with a source of every kind as its claimant: each node is of a
+    type its property's range allows, wherever it is in the graph."""
+    data = every_kind()
+    data["claims"] = [
+        {**claim, "review": {"rating": "True", "reviewed_by": "Newsdesk Fact Check"}}
+        for claim in data["claims"]
+    ]
+    article = await make_article(session, **data)
+
+    graph = await graph_of(client, article.id)
+
+    assert len(graph) == 1 + len(data["claims"])
+    for node in graph:
+        assert "@type" in node
+        assert range_errors(node, node["@type"]) == []
+    cited = [r["itemReviewed"] for r in graph[1:] if "citation" in r["itemReviewed"]]
+    assert [c["citation"][0]["name"] for c in cited] == ["Structural survey 2025"]
+    assert "author" not in cited[0]  # only the document: no Person or Organization
 
 
 async def test_jsonld_of_a_retracted_and_corrected_article(client, session, publisher):
@@ -618,3 +707,37 @@ async def test_jsonld_cannot_close_the_script_element_it_is_pasted_into(client, 
     assert response.status_code == 200
     assert b"</" not in response.content
     assert response.json()["@graph"][0]["headline"] == headline
+
+
+async def test_jsonld_holds_no_markup_an_html_parser_would_act_on(client, session):
+    """`<!--` in a script element makes a later `</script>` stop ending it (the "double
+    escaped" state), and `</` ends it: JSON-LD writes `<`, `>` and `&` as `\\u` escapes."""
+    headline = "Pier <!-- <script> row </script> & <b>more</b> -->"
+    deck = "<!--<script>alert(1)//--> a > b && c"
+    article = await make_article(
+        session, headline=headline, deck=deck, authors=[{"name": "<!-- A & B -->"}]
+    )
+
+    response = await client.get(f"/v1/articles/{article.id}", params={"format": "jsonld"})
+
+    assert response.status_code == 200
+    for needle in (b"<", b">", b"&", b"<!--", b"</", b"<script"):
+        assert needle not in response.content.lower()
+    assert b"\\u003c!--" in response.content
+    news = response.json()["@graph"][0]
+    assert news["headline"] == headline
+    assert news["description"] == news["alternativeHeadline"] == deck
+    assert news["author"] == [{"@type": "Person", "name": "<!-- A & B -->"}]
+
+
+def test_jsonld_escapes_are_the_same_json():
+    payload = {
+        "@graph": [{"headline": "a <!-- b --> </script> <SCRIPT> & \u2028 caf\u00e9 \U0001f389"}],
+        "n": [1, 2.5, None, True],
+        "<key>": "&amp;",
+    }
+    rendered = Rendered.of(payload, JSONLD_MEDIA_TYPE, {}, [])
+    assert orjson.loads(rendered.body) == payload
+    assert not set(b"<>&") & set(rendered.body)
+    # Only JSON-LD, which pages paste into a script element; plain JSON is left as it is.
+    assert b"<!--" in Rendered.of(payload, "application/json", {}, []).body

@@ -34,6 +34,7 @@ ARTICLE_FIELDS = {
     "deck",
     "body",
     "body_html",
+    "body_text",
     "language",
     "section",
     "tags",
@@ -181,10 +182,13 @@ async def test_body_html_wraps_each_anchored_claim_in_a_span(client, writer):
 
     html = article["body_html"]
     assert (
-        f'<span class="claim" data-claim-id="{statement["id"]}">'
-        "the north pier will close for repairs</span>"
+        f'<span class="claim" data-claim-id="{statement["id"]}" data-claim-kind="statement" '
+        'data-verification="confirmed">the north pier will close for repairs</span>'
     ) in html
-    assert f'<span class="claim" data-claim-id="{quote["id"]}">' in html
+    assert (
+        f'<span class="claim" data-claim-id="{quote["id"]}" data-claim-kind="quote" '
+        'data-verification="unverified">'
+    ) in html
     assert html.count('class="claim"') == 2
 
 

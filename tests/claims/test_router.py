@@ -15,8 +15,13 @@ from tests.helpers import PROBLEM, count_rows, fetch_article, row_counts, walk_p
 pytestmark = pytest.mark.anyio
 
 
-def span(claim_id: Any, text: str) -> str:
-    return f'<span class="claim" data-claim-id="{claim_id}">{text}</span>'
+def span(
+    claim_id: Any, text: str, kind: str = "statement", verification: str = "unverified"
+) -> str:
+    return (
+        f'<span class="claim" data-claim-id="{claim_id}" data-claim-kind="{kind}" '
+        f'data-verification="{verification}">{text}</span>'
+    )
 
 
 async def claim_json(
@@ -167,8 +172,8 @@ async def test_post_claim_adds_it_to_the_article(client, session, editor):
 
     after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"] + 1
-    assert span(created["id"], "add twenty minutes") in after["body_html"]
-    assert span(created["id"], "add twenty minutes") not in before["body_html"]
+    assert span(created["id"], "add twenty minutes", "report") in after["body_html"]
+    assert span(created["id"], "add twenty minutes", "report") not in before["body_html"]
     assert after["sourcing"] == {
         "claims": 3,
         "attributed_claims": 3,
@@ -232,7 +237,7 @@ async def test_post_unattributed_anonymous_and_quote_claims_update_sourcing(
         "named_sources": 2,
         "anonymous_sources": 1,
     }
-    assert span(quote.json()["id"], "twenty minutes") in after["body_html"]
+    assert span(quote.json()["id"], "twenty minutes", "quote") in after["body_html"]
 
 
 async def test_post_claim_needs_content_write(client, session, reader):
@@ -534,7 +539,10 @@ async def test_patch_claim_changes_only_the_given_fields(client, session, editor
     assert await claim_json(client, claim["id"], editor) == patched
     after = await fetch_article(client, article.id, editor)
     assert after["version"] == before["version"] + 1
-    assert after["body_html"] == before["body_html"]
+    # Only the span's verification changes in body_html.
+    assert after["body_html"] == before["body_html"].replace(
+        'data-verification="confirmed"', 'data-verification="disputed"', 1
+    )
 
     statement = await client.patch(
         f"/v1/claims/{claim['id']}", json={"statement": "The pier shuts."}, headers=editor
@@ -686,7 +694,7 @@ async def test_patch_claim_invalid_changes_nothing(client, session, editor, patc
 async def test_patch_claim_anchor_moves_its_span(client, session, editor):
     article = await make_article(session)
     claim = await first_claim(client, article, editor)
-    old_span = span(claim["id"], "the north pier will close for repairs")
+    old_span = span(claim["id"], "the north pier will close for repairs", verification="confirmed")
     assert old_span in (await fetch_article(client, article.id, editor))["body_html"]
 
     response = await client.patch(
@@ -698,8 +706,13 @@ async def test_patch_claim_anchor_moves_its_span(client, session, editor):
     assert response.json()["anchor"]["start"] == start
     assert response.json()["anchor"]["end"] == start + len("Ferry operators")
     assert response.json()["anchor_status"] == "anchored"
+<<<<<<< HEAD
     html = (await fetch_article(client, article.id, editor))["body_html"]
     assert span(claim["id"], "Ferry operators") in html
+=======
+    html = (await fetch_article(client, article.id, writer))["body_html"]
+    assert span(claim["id"], "Ferry operators", verification="confirmed") in html
+>>>>>>> formats
     assert old_span not in html
     assert "the north pier will close for repairs" in html
     assert html.count(f'data-claim-id="{claim["id"]}"') == 1

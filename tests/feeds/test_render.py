@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
+import lxml.html
 import orjson
 from lxml import etree
 
@@ -28,6 +29,7 @@ def article(**overrides: Any) -> ArticleRead:
         "headline": "North pier to close",
         "deck": "The harbour authority says the pier is unsafe.",
         "body": "Body.",
+        "body_text": "Body.",
         "body_html": '<p>The <span class="claim" data-claim-id="c1">pier</span> closes.</p>\n',
         "language": "en",
         "section": "local",
@@ -312,22 +314,56 @@ def test_json_feed_may_be_empty() -> None:
 # --- hostile text ----------------------------------------------------------------------------
 
 
-def test_markup_in_a_headline_is_text_in_every_format() -> None:
-    item = article(headline=HOSTILE, deck=HOSTILE, authors=[{"name": "A <b>"}])
+def shown(html: str) -> tuple[list[str], str]:
+    """`html` as a browser shows it: the elements it makes, and its text."""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    return [element.tag for element in root.iterdescendants()], root.text_content()
+
+
+def test_markup_in_plain_text_is_text_in_every_format() -> None:
+    """RSS readers render its text as HTML, so RSS carries plain text as HTML that shows it;
+    Atom's text constructs and JSON Feed's title and summary are plain text by their specs."""
+    item = article(
+        headline=HOSTILE,
+        deck=HOSTILE,
+        authors=[{"name": HOSTILE}],
+        tags=[HOSTILE.lower()],
+        syndication={"allowed": True, "usage_terms": HOSTILE},
+    )
     feed = channel()
-    for raw in (render.rss(feed, [item]), render.atom(feed, [item])):
+    rss_raw, atom_raw = render.rss(feed, [item]), render.atom(feed, [item])
+    for raw in (rss_raw, atom_raw):
         assert b"<script" not in raw and b"<b>" not in raw
-        parsed = feedparser.parse(raw)
-        assert parsed.bozo == 0
-        assert parsed.entries[0].title == HOSTILE
-        assert parsed.entries[0].title_detail.type == "text/plain"
-        root = etree.fromstring(raw)
-        titles = [e.text for e in root.iter() if etree.QName(e).localname == "title"]
-        assert HOSTILE in titles
-    atom_entry = etree.fromstring(render.atom(feed, [item])).find(f"{ATOM}entry")
-    assert atom_entry.find(f"{ATOM}title").get("type") in (None, "text")
+        assert feedparser.parse(raw).bozo == 0
+
+    element = etree.fromstring(rss_raw).find("channel/item")
+    for name in ("title", "description", f"{DC}creator"):
+        assert shown(element.findtext(name)) == ([], HOSTILE), name
+    assert shown(element.findall("category")[1].text) == ([], HOSTILE.lower())
+    entry = parse(rss_raw).entries[0]
+    for detail in (entry.title_detail, entry.summary_detail):
+        assert detail.type == "text/html"
+        assert shown(detail.value) == ([], HOSTILE)
+    assert shown(entry.author) == ([], HOSTILE)
+
+    element = etree.fromstring(atom_raw).find(f"{ATOM}entry")
+    for name in ("title", "summary", "rights"):
+        assert element.find(f"{ATOM}{name}").get("type") in (None, "text"), name
+        assert element.findtext(f"{ATOM}{name}") == HOSTILE, name
+    assert element.findtext(f"{ATOM}author/{ATOM}name") == HOSTILE
+    entry = parse(atom_raw).entries[0]
+    for detail in (entry.title_detail, entry.summary_detail):
+        assert (detail.type, detail.value) == ("text/plain", HOSTILE)
+
     document = orjson.loads(render.json_feed(feed, [item]))
-    assert document["items"][0]["title"] == HOSTILE
+    assert document["items"][0]["title"] == document["items"][0]["summary"] == HOSTILE
+
+
+def test_plain_text_without_markup_reads_the_same_in_rss() -> None:
+    item = article(headline="Ferry fares rise — again", authors=[{"name": "Ola Berg"}])
+    entry = parse(render.rss(channel(), [item])).entries[0]
+    assert entry.title == "Ferry fares rise — again"
+    assert entry.author == "Ola Berg"
 
 
 def test_characters_xml_cannot_carry_are_dropped_not_fatal() -> None:
