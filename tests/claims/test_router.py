@@ -706,13 +706,8 @@ async def test_patch_claim_anchor_moves_its_span(client, session, editor):
     assert response.json()["anchor"]["start"] == start
     assert response.json()["anchor"]["end"] == start + len("Ferry operators")
     assert response.json()["anchor_status"] == "anchored"
-<<<<<<< HEAD
     html = (await fetch_article(client, article.id, editor))["body_html"]
-    assert span(claim["id"], "Ferry operators") in html
-=======
-    html = (await fetch_article(client, article.id, writer))["body_html"]
     assert span(claim["id"], "Ferry operators", verification="confirmed") in html
->>>>>>> formats
     assert old_span not in html
     assert "the north pier will close for repairs" in html
     assert html.count(f'data-claim-id="{claim["id"]}"') == 1
