@@ -89,7 +89,7 @@ def _describe_path_parameters(operation: dict[str, Any]) -> None:
             continue
         description, schema = known
         parameter.setdefault("description", description)
-        parameter["schema"] = {**schema, "title": parameter["schema"].get("title")}
+        parameter["schema"] = {**parameter["schema"], **schema}
 
 
 def _validators(operation: dict[str, Any]) -> None:
