@@ -132,32 +132,31 @@ def problem_response(
     )
 
 
+def problem_details(description: str) -> dict[str, Any]:
+    """An OpenAPI response that is problem details: under `application/problem+json` only,
+    the media type sent (a `model` would also list it under the route's application/json).
+    app/openapi.py publishes the schema."""
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the errors an endpoint can raise."""
-    described: dict[int | str, dict[str, Any]] = {}
-    for error in errors:
-        described[error.status_code] = {
-            "model": Problem,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-            "description": HTTPStatus(error.status_code).phrase,
-        }
-    return described
+    return {
+        error.status_code: problem_details(HTTPStatus(error.status_code).phrase) for error in errors
+    }
 
 
 # Every route documents that its client errors are problem details; this also replaces
 # FastAPI's default 422 schema, which does not describe what we send.
 ANY_CLIENT_ERROR: dict[int | str, dict[str, Any]] = {
-    "4XX": {
-        "model": Problem,
-        "content": {PROBLEM_MEDIA_TYPE: {}},
-        "description": "RFC 9457 problem details naming what was wrong.",
-    },
-    503: {
-        "model": Problem,
-        "content": {PROBLEM_MEDIA_TYPE: {}},
-        "description": "The database cannot be reached or did not answer in time; nothing "
-        "was changed. See Retry-After.",
-    },
+    "4XX": problem_details("RFC 9457 problem details naming what was wrong."),
+    503: problem_details(
+        "The database cannot be reached or did not answer in time; nothing was changed. "
+        "See Retry-After."
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import errors, models  # noqa: F401  (models: register every mapper)
+from app import errors, models, openapi  # noqa: F401  (models: register every mapper)
 from app.articles import cache
 from app.articles.router import router as articles_router
 from app.auth.router import router as keys_router
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limit_buckets = buckets_for(settings)
     errors.install(app)
     idempotency.install(app)
+    openapi.install(app)
     for router in (
         articles_router,
         claims_router,

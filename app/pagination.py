@@ -133,3 +133,6 @@ async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 100.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+Count = Annotated[
+    bool, Query(description="Also give `total`, how many items match (one more query).")
+]

@@ -11,6 +11,7 @@ from app.db import Session, Sessionmaker, commits_on_its_own
 from app.fields import TimeOrDate
 from app.http import (
     AuthFirstRoute,
+    MergePatch,
     cached_json,
     cached_page,
     json_response,
@@ -21,7 +22,7 @@ from app.http import (
 )
 from app.idempotency import dependencies as idempotency
 from app.idempotency.dependencies import Idempotency
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
 
 from . import bulk, cache, formats, queries, revisions, service, workflow
 from .dependencies import WritableArticle
@@ -90,13 +91,15 @@ async def list_articles(
     session: Session,
     caller: Reader,
     view: ListProjection,
-    section: str | None = None,
+    section: Annotated[str | None, Query(description="Only this section, e.g. `politics`.")] = None,
     tag: Annotated[list[str], Query(description="Repeatable; all must match.")] = [],  # noqa: B006
-    author: str | None = None,
+    author: Annotated[
+        str | None, Query(description="Only articles by this author (name; any case).")
+    ] = None,
     source: Annotated[
         uuid.UUID | None, Query(description="Articles with a claim attributed to this source.")
     ] = None,
-    language: str | None = None,
+    language: Annotated[str | None, Query(description="A language code, e.g. `en`.")] = None,
     q: Annotated[
         str | None, Query(max_length=500, description="Full-text search over headline, deck, body.")
     ] = None,
@@ -112,10 +115,13 @@ async def list_articles(
         Literal["draft", "published", "retracted", "all"] | None,
         Query(alias="status", description="Other than `published` needs `content:write`."),
     ] = None,
-    sort: Literal["-published_at", "published_at", "-updated_at", "updated_at"] | None = None,
+    sort: Annotated[
+        Literal["-published_at", "published_at", "-updated_at", "updated_at"] | None,
+        Query(description="Order by a time, `-` for newest first (default: `-published_at`)."),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    count: bool = False,
+    count: Count = False,
 ) -> Response:
     """List articles, newest first (ranked by relevance with `q`), in pages of `limit`.
     With `include`, a page holds at most 25 articles (each may embed up to 500 claims)."""
@@ -237,10 +243,10 @@ async def replace_article(
     response_model=ArticleRead,
     dependencies=[CanWrite, MergePatchBody],
     responses={**NOT_FOUND, **WRITE_ERRORS, **errors.responses(service.SlugTaken, PRECONDITION)},
-    openapi_extra=merge_patch_body("ArticlePatch"),
+    openapi_extra=merge_patch_body(),
 )
 async def update_article(
-    article: WritableArticle, data: ArticlePatch, session: Session, caller: Writer
+    article: WritableArticle, data: MergePatch[ArticlePatch], session: Session, caller: Writer
 ) -> Response:
     """Change some fields (JSON Merge Patch); a new body re-anchors the claims."""
     return written(await service.patch(session, article, data, caller.name))
@@ -260,7 +266,7 @@ async def delete_article(article: WritableArticle, session: Session, caller: Pub
 @router.post(
     "/bulk",
     response_model=BulkReport,
-    dependencies=[CanWrite, Depends(require_ndjson)],
+    dependencies=[CanWrite, Depends(require_ndjson), idempotency.TakesKey],
     responses={**WRITE_ERRORS, **errors.responses(errors.Conflict)},
     openapi_extra={
         "requestBody": {

@@ -13,6 +13,8 @@ from app.db import Session
 from app.fields import OpaqueId, parse_id
 from app.http import (
     AuthFirstRoute,
+    IfMatch,
+    MergePatch,
     cached_json,
     cached_page,
     check_if_match,
@@ -23,7 +25,7 @@ from app.http import (
     require_merge_patch,
 )
 from app.idempotency.dependencies import Idempotency
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
 
 from . import service
 from .models import Claim, ClaimKind, Verification
@@ -41,14 +43,14 @@ def claim_payload(claim: Claim) -> dict[str, Any]:
 
 
 async def writable_claim(
-    claim_id: OpaqueId, session: Session, request: Request, caller: CurrentCaller
+    claim_id: OpaqueId, session: Session, caller: CurrentCaller, if_match: IfMatch = None
 ) -> tuple[Article, Claim]:
     """The claim a write targets with its article (locked), checked against `If-Match`, and
     refused to a caller who may not change that article as it stands."""
     found = parse_id(claim_id, service.ClaimNotFound)
     article, claim = await articles.claim_in_article(session, found)
     articles.check_changeable(article, may_publish=caller.may_publish)
-    check_if_match(request, etag_of(claim_payload(claim)))
+    check_if_match(if_match, etag_of(claim_payload(claim)))
     return article, claim
 
 
@@ -133,14 +135,16 @@ async def list_claims(
     caller: Reader,
     article: Annotated[uuid.UUID | None, Query(description="Only this article's claims.")] = None,
     source: Annotated[uuid.UUID | None, Query(description="Only claims attributed to it.")] = None,
-    verification: Verification | None = None,
-    kind: ClaimKind | None = None,
+    verification: Annotated[
+        Verification | None, Query(description="Only claims with this verification status.")
+    ] = None,
+    kind: Annotated[ClaimKind | None, Query(description="Only claims of this kind.")] = None,
     q: Annotated[
         str | None, Query(max_length=500, description="Words in statement or quote.")
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    count: bool = False,
+    count: Count = False,
 ) -> Response:
     """Claims across articles, newest first."""
     claims, next_cursor, total = await service.list_claims(
@@ -185,10 +189,10 @@ async def get_claim(
         **WRITE_ERRORS,
         **errors.responses(service.ClaimNotFound, errors.PreconditionFailed),
     },
-    openapi_extra=merge_patch_body("ClaimPatch"),
+    openapi_extra=merge_patch_body(),
 )
 async def update_claim(
-    target: WritableClaim, data: ClaimPatch, session: Session, caller: Writer
+    target: WritableClaim, data: MergePatch[ClaimPatch], session: Session, caller: Writer
 ) -> Response:
     """Change a claim (JSON Merge Patch); `attributions`, when given, replaces the list.
     `If-Match` takes the claim's ETag."""

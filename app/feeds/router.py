@@ -36,7 +36,7 @@ class Selection:
 
 
 async def selection(
-    section: str | None = None,
+    section: Annotated[str | None, Query(description="Only this section, e.g. `politics`.")] = None,
     tag: Annotated[list[str], Query(description="Repeatable; all must match.")] = [],  # noqa: B006
     limit: Limit = DEFAULT_LIMIT,
 ) -> Selection:

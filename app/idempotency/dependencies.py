@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,10 +107,31 @@ async def begin(
     return claim
 
 
+async def takes_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description="Makes the POST safe to retry: a retry with the same key (and the "
+            "same request) is answered with the first answer, marked `Idempotent-Replayed: "
+            "true`, instead of writing again. 1 to 255 visible ASCII characters, e.g. a UUID; "
+            "keys are kept per API key for `NEWSDESK_IDEMPOTENCY_TTL_HOURS` (24 by default). "
+            "Reusing a key for a different request is refused with 422.",
+        ),
+    ] = None,
+) -> None:
+    """Declares the header (for the OpenAPI document); `begin` reads it."""
+
+
+# For routes that claim the key themselves, with `begin`.
+TakesKey = Depends(takes_key)
+
+
 async def idempotency(
     request: Request,
     session: Session,
     sessionmaker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
+    _declared: Annotated[None, TakesKey],
 ) -> AsyncIterator[Guard]:
     body = await request.body()
     guard = Guard(await begin(request, session, sessionmaker, hashlib.sha256(body).hexdigest()))

@@ -9,7 +9,7 @@ from app.db import Session
 from app.errors import NotFound, problem_response, problem_type
 from app.http import AuthFirstRoute, cached_bytes, cached_json
 
-from . import metrics, service
+from . import metrics, service, swagger_ui
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
@@ -69,8 +69,16 @@ async def openapi_document(request: Request) -> Response:
 
 @router.get("/docs", include_in_schema=False)
 async def docs(request: Request) -> Response:
-    """Interactive documentation."""
-    page = get_swagger_ui_html(openapi_url="/openapi.json", title="Newsdesk API")
+    """Interactive documentation (Swagger UI), all of it served from here: no CDN."""
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Newsdesk API",
+        swagger_js_url=swagger_ui.url("swagger-ui-bundle.js"),
+        swagger_css_url=swagger_ui.url("swagger-ui.css"),
+        swagger_favicon_url=swagger_ui.url("favicon.png"),
+        # Its default sends the document to validator.swagger.io for a badge.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     return cached_bytes(request, bytes(page.body), public=True, media_type="text/html")
 
 
@@ -87,3 +95,19 @@ async def problem_type_page(code: str, request: Request) -> Response:
     if found is None:
         raise NotFound(f"There is no problem type {code!r}; see /problems for them all.")
     return cached_bytes(request, problems.page(found), public=True, media_type="text/html")
+
+
+@router.get(swagger_ui.PATH + "/{version}/{name}", include_in_schema=False)
+async def docs_asset(request: Request, version: str, name: str) -> Response:
+    """Swagger UI's files. Their URL names the version, so they can be cached for good."""
+    asset = swagger_ui.asset(version, name)
+    if asset is None:
+        raise NotFound(f"There is no Swagger UI file {name!r} of version {version!r}.")
+    return cached_bytes(
+        request,
+        asset.body,
+        public=True,
+        media_type=asset.media_type,
+        headers={"Cache-Control": swagger_ui.CACHE_CONTROL},
+        etag=asset.etag,
+    )

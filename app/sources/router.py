@@ -10,7 +10,7 @@ from app.claims.schemas import ClaimRead
 from app.db import Session
 from app.fields import OpaqueId, parse_id
 from app.http import AuthFirstRoute, cached_json, cached_page
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
 
 from . import service
 from .models import SourceKind
@@ -25,11 +25,14 @@ async def list_sources(
     session: Session,
     caller: Reader,
     q: Annotated[str | None, Query(max_length=300, description="Words in the name.")] = None,
-    kind: SourceKind | None = None,
-    sort: Literal["-claim_count", "name"] = "-claim_count",
+    kind: Annotated[SourceKind | None, Query(description="Only sources of this kind.")] = None,
+    sort: Annotated[
+        Literal["-claim_count", "name"],
+        Query(description="`-claim_count`: most cited first; `name`: alphabetical."),
+    ] = "-claim_count",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    count: bool = False,
+    count: Count = False,
 ) -> Response:
     """Sources, most cited first (or by name)."""
     sources, next_cursor, total = await service.list_sources(

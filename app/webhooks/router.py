@@ -9,6 +9,7 @@ from app.db import Session, Sessionmaker, commits_on_its_own
 from app.fields import OpaqueId, parse_id
 from app.http import (
     AuthFirstRoute,
+    MergePatch,
     cached_json,
     cached_page,
     json_response,
@@ -95,12 +96,12 @@ async def get_webhook(
         **NOT_FOUND,
         **errors.responses(errors.UnsupportedMediaType, errors.Invalid),
     },
-    openapi_extra=merge_patch_body("WebhookUpdate"),
+    openapi_extra=merge_patch_body(),
 )
 async def update_webhook(
     request: Request,
     webhook_id: OpaqueId,
-    data: WebhookUpdate,
+    data: MergePatch[WebhookUpdate],
     session: Session,
     caller: Admin,
 ) -> Response:
@@ -142,7 +143,12 @@ async def list_deliveries(
     return cached_page(request, [_delivery(d) for d in sent], next_cursor, public=False)
 
 
-@router.post("/{webhook_id}/test", response_model=DeliveryRead, responses=NOT_FOUND)
+@router.post(
+    "/{webhook_id}/test",
+    response_model=DeliveryRead,
+    dependencies=[idempotency.TakesKey],
+    responses=NOT_FOUND,
+)
 @commits_on_its_own
 async def test_webhook(
     request: Request,

@@ -19,6 +19,7 @@ from app.auth import service as keys
 from app.auth.models import Scope
 from app.db import get_sessionmaker
 from app.main import create_app
+from app.ops import swagger_ui
 from app.settings import Settings
 from app.webhooks.models import Webhook
 from tests.factories import article_data, make_article
@@ -217,6 +218,9 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/metrics"): Route(ADMIN, 200, plain("/metrics")),
     ("GET", "/openapi.json"): Route(PUBLIC, 200, plain("/openapi.json")),
     ("GET", "/docs"): Route(PUBLIC, 200, plain("/docs")),
+    ("GET", "/docs/assets/{version}/{name}"): Route(
+        PUBLIC, 200, plain(swagger_ui.url("swagger-ui.css"))
+    ),
     ("GET", "/problems"): Route(PUBLIC, 200, plain("/problems")),
     ("GET", "/problems/{code}"): Route(PUBLIC, 200, plain("/problems/not-found")),
 }
