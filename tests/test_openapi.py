@@ -134,7 +134,7 @@ def test_patch_bodies_are_merge_patches_under_one_media_type() -> None:
 
 
 async def test_a_patch_still_takes_plain_json(client, writer, session) -> None:
-    article = await make_article(session)
+    article = await make_article(session, published=False)
     response = await client.patch(
         f"/v1/articles/{article.id}", json={"deck": "Plain JSON."}, headers=writer
     )
