@@ -71,9 +71,13 @@ class Settings(BaseSettings):
         default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
     )
     webhook_timeout_seconds: float = 15
-    # How often an idle dispatcher looks for work, and how many deliveries it sends at once.
+    # How often an idle dispatcher looks for work (and for scheduled articles that have
+    # fallen due, unless one falls due sooner).
     webhook_poll_seconds: float = 1
-    webhook_concurrency: int = 8
+    # Deliveries in flight at once, in all and to any one webhook: a slow receiver holds
+    # only its own share, so the others' deliveries never wait on it.
+    webhook_concurrency: int = Field(default=32, ge=1)
+    webhook_concurrency_per_endpoint: int = Field(default=4, ge=1)
     # A webhook is disabled after this many failed attempts in a row spanning at least this
     # long (re-enable it with PATCH {"enabled": true}); a 410 Gone disables it at once.
     webhook_disable_after_failures: int = 10

@@ -119,14 +119,21 @@ async def record(session: AsyncSession, article: Article, at: datetime | None = 
     await session.flush()
 
 
+async def next_due(sessionmaker: async_sessionmaker[AsyncSession]) -> datetime | None:
+    """When the earliest scheduled article falls due (perhaps already), if any is waiting."""
+    async with sessionmaker() as session:
+        return await session.scalar(select(func.min(ScheduledChange.due_at)))
+
+
 async def release_due(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     """Record scheduled articles whose time has come as published, in a write transaction
-    of its own. Returns how many."""
+    of its own. Returns how many. The webhook dispatcher's leader calls it as each article
+    falls due, and every poll of the changes feed too, so whichever comes first releases it."""
     now = datetime.now(UTC)
-    async with sessionmaker.begin() as session:
-        pending = select(ScheduledChange).where(ScheduledChange.due_at <= now)
-        if await session.scalar(select(pending.exists())) is False:
-            return 0
+    earliest = await next_due(sessionmaker)
+    if earliest is None or earliest > now:
+        return 0
+    pending = select(ScheduledChange).where(ScheduledChange.due_at <= now)
     async with sessionmaker.begin() as session:
         await take_write_lock(session)
         await _lock_log(session)  # a concurrent release then finds nothing left

@@ -47,8 +47,10 @@ class Guard:
     claim: Claim | None
     response: Response | None = None
 
-    def keep(self, response: Response) -> Response:
-        self.response = response
+    def keep(self, response: Response, *, replay: Response | None = None) -> Response:
+        """Store `response` to replay, or `replay` instead when a retry must see less (a
+        secret is shown once and never stored a second time)."""
+        self.response = replay or response
         return response
 
 

@@ -1,7 +1,11 @@
 """Where webhooks may deliver: http(s) URLs on public addresses. Private, loopback,
 link-local and other non-global addresses are refused (server-side request forgery) unless
 the deployment allows them. Names are resolved and checked at every attempt, and the request
-then goes to the address that was checked, so a name cannot be re-pointed in between."""
+then goes to the address that was checked, so a name cannot be re-pointed in between.
+
+An IPv6 address that carries an IPv4 address (IPv4-mapped, IPv4-compatible, IPv4-translated,
+NAT64, 6to4, Teredo) may be routed to that IPv4 address, so the IPv4 address must be public
+too: 64:ff9b::a9fe:a9fe reaches 169.254.169.254 through a NAT64 gateway."""
 
 import asyncio
 import ipaddress
@@ -18,10 +22,48 @@ class RefusedUrl(ValueError):
     """The URL may not receive webhooks; the message says why."""
 
 
+# The local-use NAT64 prefix (RFC 8215) is translated by a network's own gateway, under
+# rules nobody outside that network knows: no address in it is taken as public.
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+# Prefixes whose last 32 bits are an IPv4 address: NAT64's well-known prefix (RFC 6052),
+# IPv4-translated (RFC 2765) and the deprecated IPv4-compatible addresses (RFC 4291).
+# (IPv4-mapped, 6to4 and Teredo have properties of their own in `ipaddress`.)
+LOW_32_BITS_IPV4 = [
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("::/96"),
+]
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries, by the conventions that route it there."""
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # the Teredo server and the client behind it
+    if any(address in prefix for prefix in LOW_32_BITS_IPV4):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
+
+
 def _is_public(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL_USE:
+            return False
+        if not all(_is_public(carried) for carried in embedded_ipv4(address)):
+            return False
+        if address.ipv4_mapped is not None:
+            return True  # judged by the IPv4 address alone, as it is reached
     return address.is_global and not address.is_multicast
+
+
+def _described(address: Address) -> str:
+    carried = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else []
+    if not carried:
+        return str(address)
+    return f"{address} (which carries {', '.join(map(str, carried))})"
 
 
 def _literal(host: str) -> Address | None:
@@ -55,7 +97,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     for host in (parts.hostname, parsed_host.strip("[]")):
         address = _literal(host)
         if address is not None and not _is_public(address):
-            raise RefusedUrl(f"points at {address}, a private or reserved address")
+            raise RefusedUrl(f"points at {_described(address)}, a private or reserved address")
 
 
 @dataclass(frozen=True)
@@ -81,7 +123,9 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
     if not allow_private:
         for address in addresses:
             if not _is_public(address):
-                raise RefusedUrl(f"{host} resolves to {address}, a private or reserved address")
+                raise RefusedUrl(
+                    f"{host} resolves to {_described(address)}, a private or reserved address"
+                )
     address = addresses[0]
     literal = f"[{address}]" if address.version == 6 else str(address)
     pinned = urlunsplit(parts._replace(netloc=f"{literal}:{port}"))

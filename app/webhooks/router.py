@@ -23,7 +23,14 @@ from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import DeliveryStatus, Webhook, WebhookDelivery
-from .schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead, WebhookUpdate
+from .schemas import (
+    SHOWN_ONCE_NOTE,
+    DeliveryRead,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+    WebhookUpdate,
+)
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -54,16 +61,16 @@ async def create_webhook(
     request: Request, idem: Idempotency, data: WebhookCreate, session: Session, caller: Admin
 ) -> Response:
     """Subscribe a URL to change events. The response is the only time the signing secret
-    is shown. Deliveries are signed per Standard Webhooks and sent at least once."""
+    is shown: a retry with the same Idempotency-Key replays it with `secret` null. Deliveries
+    are signed per Standard Webhooks and sent at least once."""
     webhook = await service.create(session, data, request.app.state.settings)
-    payload = {**_read(webhook), "secret": webhook.secret}
-    return idem.keep(
-        json_response(
-            payload,
-            status_code=status.HTTP_201_CREATED,
-            headers={"Location": f"/v1/webhooks/{webhook.id}", "Cache-Control": "no-store"},
-        )
-    )
+    headers = {"Location": f"/v1/webhooks/{webhook.id}", "Cache-Control": "no-store"}
+
+    def created(secret: str | None, note: str | None) -> Response:
+        payload = {**_read(webhook), "secret": secret, "secret_note": note}
+        return json_response(payload, status_code=status.HTTP_201_CREATED, headers=headers)
+
+    return idem.keep(created(webhook.secret, None), replay=created(None, SHOWN_ONCE_NOTE))
 
 
 @router.get("", response_model=Page[WebhookRead])

@@ -83,10 +83,21 @@ class WebhookRead(BaseModel):
     updated_at: datetime
 
 
+SHOWN_ONCE_NOTE = (
+    "The signing secret is shown only once, in the first response to this request, and is "
+    "not kept for replays. If that response was lost, delete this webhook and create "
+    "another (with a new Idempotency-Key)."
+)
+
+
 class WebhookCreated(WebhookRead):
-    secret: str = Field(
+    secret: str | None = Field(
         description="The signing secret (`whsec_…`). It is shown this once: verify each "
-        "delivery's `webhook-signature` with it."
+        "delivery's `webhook-signature` with it. Null when the response is a replay of an "
+        "earlier request with the same Idempotency-Key (`Idempotent-Replayed: true`)."
+    )
+    secret_note: str | None = Field(
+        description="Why `secret` is null, when it is: set on a replay, null otherwise."
     )
 
 

@@ -1,5 +1,9 @@
 """Where deliveries may go: the checks against server-side request forgery."""
 
+import asyncio
+import re
+import socket
+
 import pytest
 
 from app.webhooks.addresses import RefusedUrl, check_url, resolve
@@ -29,16 +33,31 @@ pytestmark = pytest.mark.anyio
         ("http://0x7f000001/in", "points at 127.0.0.1"),
         ("http://127.1/in", "points at 127.0.0.1"),
         ("http://127.0.0.1./in", "points at 127.0.0.1"),
+        # IPv6 forms that carry an IPv4 address are judged by it too.
+        ("http://[64:ff9b::a9fe:a9fe]/in", "points at 64:ff9b::a9fe:a9fe (which carries 169.254"),
+        ("http://[64:ff9b::10.0.0.8]/in", "points at 64:ff9b::a00:8 (which carries 10.0.0.8)"),
+        ("http://[2002:a9fe:a9fe::]/in", "points at 2002:a9fe:a9fe:: (which carries 169.254"),
+        ("http://[::127.0.0.1]/in", "points at ::7f00:1 (which carries 127.0.0.1)"),
+        ("http://[::ffff:0:7f00:1]/in", "points at ::ffff:0:7f00:1 (which carries 127.0.0.1)"),
+        ("http://[2001:0:808:808::80ff:fffe]/in", "(which carries 8.8.8.8, 127.0.0.1)"),  # Teredo
+        # The local-use NAT64 prefix, whatever it carries.
+        ("http://[64:ff9b:1::7f00:1]/in", "points at 64:ff9b:1::7f00:1"),
+        ("http://[64:ff9b:1::808:808]/in", "points at 64:ff9b:1::808:808"),
     ],
 )
 def test_unsafe_urls_are_refused(url, reason):
-    with pytest.raises(RefusedUrl, match=reason.replace(".", r"\.")):
+    with pytest.raises(RefusedUrl, match=re.escape(reason)):
         check_url(url, allow_private=False)
 
 
 @pytest.mark.parametrize(
     "url",
-    ["https://partner.example/in", "http://93.184.215.14:8080/in", "https://[2606:4700::1]/in"],
+    [
+        "https://partner.example/in",
+        "http://93.184.215.14:8080/in",
+        "https://[2606:4700::1]/in",
+        "https://[64:ff9b::808:808]/in",  # NAT64 to a public address
+    ],
 )
 def test_public_urls_pass(url):
     check_url(url, allow_private=False)
@@ -51,6 +70,20 @@ def test_private_addresses_pass_when_allowed():
 async def test_a_name_that_resolves_to_loopback_is_refused():
     with pytest.raises(RefusedUrl, match="localhost resolves to"):
         await resolve("http://localhost:9000/in", allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "resolved", ["64:ff9b::a9fe:a9fe", "64:ff9b:1::808:808", "2002:7f00:1::", "::ffff:0:a00:8"]
+)
+async def test_a_name_that_resolves_to_a_form_carrying_a_private_address_is_refused(
+    monkeypatch, resolved
+):
+    async def getaddrinfo(host, port, **kwargs):  # type: ignore[no-untyped-def]
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (resolved, port, 0, 0))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+    with pytest.raises(RefusedUrl, match=f"partner.example resolves to {resolved}"):
+        await resolve("https://partner.example/in", allow_private=False)
 
 
 async def test_the_request_is_pinned_to_the_checked_address():

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.changes import service as changes
 from app.changes.models import ChangeEvent
 from app.errors import Conflict
+from app.idempotency.models import IdempotencyRecord
 from app.webhooks.models import (
     DeliveryStatus,
     Webhook,
@@ -56,6 +57,11 @@ ROUTES = [
 ]
 ONE_WEBHOOK_ROUTES = [route for route in ROUTES if "{id}" in route[1]]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def shown_later(created: dict[str, Any]) -> dict[str, Any]:
+    """A create's answer less what only it shows: what GET shows of the webhook."""
+    return {key: value for key, value in created.items() if key not in ("secret", "secret_note")}
 
 
 async def subscribe(
@@ -160,9 +166,7 @@ async def test_create_keeps_the_fields_given(client, admin):
     assert created["events"] == ["article.retracted", "article.deleted"]
     assert created["view"] == "public"
     assert created["description"] == "Partner CMS"
-    assert await fetch(client, admin, created) == {
-        key: value for key, value in created.items() if key != "secret"
-    }
+    assert await fetch(client, admin, created) == shown_later(created)
 
 
 async def test_the_secret_is_whsec_and_32_random_bytes(client, admin):
@@ -318,18 +322,46 @@ async def test_malformed_json_is_422(client, admin, session):
     assert await count_rows(session, Webhook) == 0
 
 
-async def test_a_retried_create_replays_the_same_webhook_and_secret(client, admin, session):
+async def test_a_retried_create_replays_the_webhook_without_its_secret(client, admin, session):
+    """The secret is shown once: the replay record never holds a second copy of it."""
     headers = {**admin, "Idempotency-Key": '"create-hook-1"'}
     body = {"url": HOOK, "description": "Partner CMS"}
     first = await client.post("/v1/webhooks", json=body, headers=headers)
     again = await client.post("/v1/webhooks", json=body, headers=headers)
+
     assert first.status_code == again.status_code == 201
-    assert again.content == first.content
-    assert again.json()["secret"] == first.json()["secret"]
-    assert again.headers["location"] == first.headers["location"]
+    secret = first.json()["secret"]
+    assert secret.startswith("whsec_")
+    record = await session.scalar(select(IdempotencyRecord))
+    assert record.completed_at is not None
+    assert secret.encode() not in record.body
+    assert b"whsec_" not in record.body
+    assert all(secret not in value for _, value in record.headers)
+    assert first.json()["secret_note"] is None
+    assert "idempotent-replayed" not in first.headers
+
     assert again.headers["idempotent-replayed"] == "true"
-    assert again.headers["cache-control"] == "no-store", "a replayed secret is not cached"
+    assert again.json()["secret"] is None
+    assert again.json()["secret_note"].startswith("The signing secret is shown only once")
+    assert secret not in again.text
+    assert shown_later(again.json()) == shown_later(first.json())
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["cache-control"] == "no-store"
     assert await count_rows(session, Webhook) == 1
+    stored = await session.get(Webhook, uuid.UUID(first.json()["id"]))
+    assert stored.secret == secret, "deliveries are still signed with the secret shown"
+
+
+async def test_a_create_with_a_key_that_fails_validation_replays_its_problem(
+    client, admin, session
+):
+    headers = {**admin, "Idempotency-Key": '"create-hook-2"'}
+    body = {"url": "http://127.0.0.1/hook"}
+    first = await client.post("/v1/webhooks", json=body, headers=headers)
+    again = await client.post("/v1/webhooks", json=body, headers=headers)
+    assert first.status_code == again.status_code == 422
+    assert again.content == first.content
+    assert await count_rows(session, Webhook) == 0
 
 
 # --- who may ------------------------------------------------------------------------------
@@ -484,9 +516,7 @@ async def test_null_cannot_remove_a_required_field(client, admin, field):
         f"/v1/webhooks/{created['id']}", json={field: None}, headers=admin
     )
     assert error_locs(assert_problem(response, 422)) == [["body", field]]
-    assert await fetch(client, admin, created) == {
-        key: value for key, value in created.items() if key != "secret"
-    }
+    assert await fetch(client, admin, created) == shown_later(created)
 
 
 @pytest.mark.parametrize(
@@ -507,9 +537,7 @@ async def test_an_invalid_patch_is_422_and_changes_nothing(client, admin, patch,
     created = await subscribe(client, admin)
     response = await client.patch(f"/v1/webhooks/{created['id']}", json=patch, headers=admin)
     assert loc in error_locs(assert_problem(response, 422))
-    assert await fetch(client, admin, created) == {
-        key: value for key, value in created.items() if key != "secret"
-    }
+    assert await fetch(client, admin, created) == shown_later(created)
 
 
 async def test_a_private_address_is_accepted_in_a_patch_when_allowed(client, admin, settings):

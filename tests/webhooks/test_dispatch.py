@@ -4,15 +4,19 @@ logged, and stopped by a 410 or a run of failures."""
 import asyncio
 import re
 import time
+import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, update
 
+from app.changes.models import ScheduledChange
 from app.webhooks import dispatcher
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookOutbox
-from tests.helpers import ROOT, parse_time
-from tests.webhooks.receiver import Answer
+from tests.helpers import ROOT, create_article, parse_time
+from tests.webhooks.receiver import Answer, Receiver
 
 pytestmark = pytest.mark.anyio
 
@@ -351,15 +355,16 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(desk, receiver
 
 
 async def test_one_dispatcher_leads_and_another_takes_over_when_its_lease_lapses(desk):
+    """Only the first lease is meant to lapse; the others outlast any slow moment."""
     lease = "test-lease"
-    assert await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 0.5)
-    assert not await dispatcher.hold_lease(desk.sessionmaker, lease, "second", 0.5)
+    assert await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 30)
+    assert not await dispatcher.hold_lease(desk.sessionmaker, lease, "second", 30)
     assert await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 0.5), "renewal"
     await asyncio.sleep(0.6)
-    assert await dispatcher.hold_lease(desk.sessionmaker, lease, "second", 0.5)
-    assert not await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 0.5)
+    assert await dispatcher.hold_lease(desk.sessionmaker, lease, "second", 30)
+    assert not await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 30)
     await dispatcher.release_lease(desk.sessionmaker, lease, "second")
-    assert await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 0.5)
+    assert await dispatcher.hold_lease(desk.sessionmaker, lease, "first", 30)
 
 
 async def test_a_running_dispatcher_delivers_and_stops_after_sends_in_flight(desk, receiver):
@@ -452,3 +457,117 @@ async def test_the_schedule_s_first_wait_delays_the_first_attempt(desk, receiver
     [waiting] = await desk.deliveries(webhook)
     assert waiting["status"] == "pending"
     assert parse_time(waiting["next_attempt_at"]) >= queued_at + timedelta(seconds=29)
+
+
+async def test_claims_take_turns_across_endpoints_and_respect_their_room(desk):
+    with Receiver() as first, Receiver() as second:
+        busy = await desk.subscribe(first)
+        for n in range(6):
+            await desk.publish(f"backlog-{n}")
+        await dispatcher.fan_out(desk.sessionmaker, desk.settings)
+        other = await desk.subscribe(second)
+        for n in range(2):
+            await desk.publish(f"fresh-{n}")
+        await dispatcher.fan_out(desk.sessionmaker, desk.settings)
+    desk.settings.webhook_concurrency_per_endpoint = 4
+    take = partial(dispatcher.claim, desk.sessionmaker, desk.settings)
+
+    # The busy endpoint's older backlog does not come first: each endpoint gets a turn.
+    taken = Counter(str(job.webhook_id) for job in await take(4))
+    assert taken == {busy["id"]: 2, other["id"]: 2}
+    # An endpoint with sends in flight gets only what its room allows, and none when full.
+    busy_id = uuid.UUID(busy["id"])
+    assert len(await take(4, {busy_id: 3})) == 1
+    assert await take(4, {busy_id: 4}) == []
+    assert len(await take(4, {busy_id: 1})) == 3
+
+
+async def test_a_hanging_receiver_does_not_hold_up_another(desk):
+    """Sends stay in flight continuously and each endpoint has its own share of them."""
+    events = 24
+    desk.settings.webhook_timeout_seconds = 3
+    desk.settings.webhook_concurrency = 8
+    desk.settings.webhook_concurrency_per_endpoint = 4
+    with Receiver() as hanging, Receiver() as healthy:
+        hanging.default = Answer(200, delay=30)  # longer than this test waits
+        await desk.subscribe(hanging)
+        await desk.subscribe(healthy)
+        for n in range(events):
+            await desk.publish(f"story-{n}")
+        running = dispatcher.Dispatcher(desk.sessionmaker, desk.settings)
+        task = asyncio.create_task(running.run())
+        try:
+            # Sending batch by batch, each waiting out the hanging receiver's timeout,
+            # would take 3 s for every 4 of the healthy one's: 18 s.
+            async with asyncio.timeout(8):
+                while len(healthy.received) < events:  # noqa: ASYNC110  (a receiver thread)
+                    await asyncio.sleep(0.05)
+        finally:
+            running.stop()
+            await task
+    assert {m.payload["data"]["slug"] for m in healthy.received} == {
+        f"story-{n}" for n in range(events)
+    }
+    assert all(m.verified for m in healthy.received)
+
+
+async def test_a_running_dispatcher_announces_a_scheduled_article_when_it_falls_due(desk, receiver):
+    """Nobody reads the API: the leader releases the article at its time, even with a poll
+    interval longer than the wait."""
+    desk.settings.webhook_poll_seconds = 30
+    await desk.subscribe(receiver)
+    article = await create_article(desk.client, desk.editor, slug="at-dawn")
+    due = datetime.now(UTC) + timedelta(seconds=2)
+    scheduled = await desk.client.post(
+        f"/v1/articles/{article['id']}/publish",
+        json={"published_at": due.isoformat()},
+        headers=desk.editor,
+    )
+    assert scheduled.status_code == 200, scheduled.text
+    running = dispatcher.Dispatcher(desk.sessionmaker, desk.settings)
+    task = asyncio.create_task(running.run())
+    try:
+        async with asyncio.timeout(10):
+            while not receiver.received:  # noqa: ASYNC110  (a receiver thread)
+                await asyncio.sleep(0.05)
+        arrived = datetime.now(UTC)
+    finally:
+        running.stop()
+        await task
+
+    [message] = receiver.received
+    assert message.verified
+    assert message.payload["type"] == "article.published"
+    assert message.payload["data"]["article_id"] == article["id"]
+    assert parse_time(message.payload["timestamp"]) == parse_time(scheduled.json()["published_at"])
+    assert due <= arrived < due + timedelta(seconds=6)
+    async with desk.sessionmaker() as session:
+        assert await session.scalar(select(ScheduledChange.article_id)) is None
+
+
+async def test_only_the_leader_releases_scheduled_articles(desk, receiver):
+    await desk.subscribe(receiver)
+    assert await dispatcher.hold_lease(desk.sessionmaker, dispatcher.LEADER_LEASE, "other", 3)
+    article = await create_article(desk.client, desk.editor, slug="at-dawn")
+    due = datetime.now(UTC) + timedelta(seconds=0.5)
+    await desk.client.post(
+        f"/v1/articles/{article['id']}/publish",
+        json={"published_at": due.isoformat()},
+        headers=desk.editor,
+    )
+    standby = dispatcher.Dispatcher(desk.sessionmaker, desk.settings)
+    task = asyncio.create_task(standby.run())
+    try:
+        await asyncio.sleep(1.5)
+        async with desk.sessionmaker() as session:
+            waiting = await session.scalar(select(ScheduledChange.article_id))
+        assert str(waiting) == article["id"], "a standby leaves the release to the leader"
+        assert receiver.received == []
+        # The other leader's lease lapses: the standby takes over and catches up.
+        async with asyncio.timeout(10):
+            while not receiver.received:  # noqa: ASYNC110  (a receiver thread)
+                await asyncio.sleep(0.05)
+    finally:
+        standby.stop()
+        await task
+    assert receiver.received[0].payload["data"]["slug"] == "at-dawn"

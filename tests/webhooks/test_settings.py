@@ -21,3 +21,10 @@ def test_a_schedule_without_attempts_or_with_negative_waits_is_refused(monkeypat
     monkeypatch.setenv("NEWSDESK_WEBHOOK_RETRY_SCHEDULE", schedule)
     with pytest.raises(ValidationError, match="webhook_retry_schedule"):
         Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("name", ["WEBHOOK_CONCURRENCY", "WEBHOOK_CONCURRENCY_PER_ENDPOINT"])
+def test_concurrency_limits_must_allow_a_send(monkeypatch, name):
+    monkeypatch.setenv(f"NEWSDESK_{name}", "0")
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings(_env_file=None)
