@@ -292,9 +292,10 @@ async def test_a_reader_polling_during_concurrent_writes_misses_nothing(live: Li
 
     async def writer(article_id: str) -> None:
         url = f"/v1/articles/{article_id}"
-        for step in ("publish", "edit", "edit", "unpublish", "publish"):
-            if step == "edit":
-                response = await live.client.patch(url, json={"deck": "x"}, headers=live.headers)
+        for n, step in enumerate(("publish", "edit", "edit", "unpublish", "publish")):
+            if step == "edit":  # each edit a real change: one that changes nothing is no event
+                deck = {"deck": f"Deck {n}"}
+                response = await live.client.patch(url, json=deck, headers=live.headers)
             else:
                 response = await live.client.post(f"{url}/{step}", headers=live.headers)
             assert response.status_code == 200, response.text

@@ -792,13 +792,13 @@ async def test_publishing_leaves_one_outbox_row_per_change(client, writer, publi
 
 
 async def test_a_change_seen_differently_by_the_two_views_leaves_a_row_for_each(
-    client, writer, publisher, session
+    client, editor, publisher, session
 ):
-    article = await create_article(client, writer, slug="closing")
+    article = await create_article(client, editor, slug="closing")
     url = f"/v1/articles/{article['id']}"
     assert (await client.post(f"{url}/publish", headers=publisher)).status_code == 200
     # Public: updated; syndicated: unpublished. Two change events, so two outbox rows.
-    closed = await client.patch(url, json={"syndication": {"allowed": False}}, headers=writer)
+    closed = await client.patch(url, json={"syndication": {"allowed": False}}, headers=editor)
     assert closed.status_code == 200, closed.text
     seqs = await change_seqs(session)
     assert len(seqs) == 3
