@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.claims.schemas import ClaimRead, ClaimWrite
+from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, ClaimRead, ClaimWrite
 from app.errors import Invalid
 from app.fields import NO_NUL, Slug, UTCTime, WebUrl, text
 from app.sources.schemas import SourceSummary
@@ -56,7 +56,7 @@ class ArticleWrite(BaseModel):
     authors: Annotated[list[Author], Field(max_length=20)] = []
     canonical_url: WebUrl | None = None
     syndication: Syndication = Syndication()
-    claims: Annotated[list[ClaimWrite], Field(max_length=500)] = []
+    claims: Annotated[list[ClaimWrite], Field(max_length=MAX_CLAIMS_PER_ARTICLE)] = []
 
     _tags = field_validator("tags")(_normalise_tags)
 
@@ -84,7 +84,7 @@ class ArticlePatch(BaseModel):
     authors: Annotated[list[Author], Field(max_length=20)] | None = None
     canonical_url: WebUrl | None = None
     syndication: SyndicationPatch | None = None
-    claims: Annotated[list[ClaimWrite], Field(max_length=500)] | None = None
+    claims: Annotated[list[ClaimWrite], Field(max_length=MAX_CLAIMS_PER_ARTICLE)] | None = None
 
     @field_validator("slug", "headline", "body", mode="before")
     @classmethod

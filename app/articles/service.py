@@ -307,6 +307,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
 
 
 async def add_claim(session: AsyncSession, article: Article, data: ClaimWrite, actor: str) -> Claim:
+    claims.check_room_for_one_more(article.claims)
     position = max((c.position for c in article.claims), default=-1) + 1
     claim = await claims.build(
         SourceResolver(session),
