@@ -19,7 +19,8 @@ from app.errors import Conflict, Gone, NotFound
 from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
 
-from .models import Article, ArticleAuthor, ArticleRevision, ArticleStatus, ArticleTag
+from . import revision_store
+from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag
 from .rendering import Span, plain_text, render_html
 from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
@@ -187,15 +188,14 @@ async def save(session: AsyncSession, article: Article, actor: str, change: Chan
         article.updated_at = datetime.now(UTC)
     refresh_derived(article)
     await _flush(session, article.slug)
-    session.add(
-        ArticleRevision(
-            article_id=article.id,
-            version=article.version,
-            created_at=article.updated_at,
-            actor=actor,
-            change=change.value,
-            snapshot=representation(article),
-        )
+    await revision_store.write(
+        session,
+        article_id=article.id,
+        version=article.version,
+        created_at=article.updated_at,
+        actor=actor,
+        change=change.value,
+        snapshot=representation(article),
     )
     await changes.record(session, article)
     await session.flush()
