@@ -20,15 +20,15 @@ from .sources import Resolver
 # Text with more of these than this share of its characters is not text.
 MAX_CONTROL_SHARE = 0.01
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# Reading a page costs per line (text) or per tag (HTML, trafilatura), and finding claims
+# Reading a page costs per line (text) or per element (HTML: trafilatura), finding claims
 # costs per paragraph (sentence splitting): pages and stories past these sizes are refused
 # before that work. Real stories are far smaller (a long read has a few hundred
 # paragraphs); a body of more could not be stored anyway (see articles.rendering's
 # MARKUP_BUDGET).
 MAX_PAGE_LINES = 10_000
-MAX_PAGE_TAGS = 10_000
+MAX_PAGE_ELEMENTS = 5_000
 MAX_STORY_PARAGRAPHS = 1_000
-TAG = re.compile(r"<[A-Za-z!/?]")
+ELEMENT = re.compile(r"<[A-Za-z]")  # an element opens
 BODY = TypeAdapter(Body)
 
 
@@ -53,10 +53,11 @@ def _check_is_text(content: str) -> None:
 
 def _check_page_size(raw: Raw) -> None:
     if raw.html:
-        tags = len(TAG.findall(raw.content))
-        if tags > MAX_PAGE_TAGS:
+        elements = len(ELEMENT.findall(raw.content))
+        if elements > MAX_PAGE_ELEMENTS:
             raise Invalid(
-                f"The page has {tags} HTML tags; ingest reads pages of at most {MAX_PAGE_TAGS}.",
+                f"The page has {elements} HTML elements; ingest reads pages of at most "
+                f"{MAX_PAGE_ELEMENTS}.",
                 ["body"],
                 "page_too_large",
             )

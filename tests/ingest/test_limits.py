@@ -74,7 +74,7 @@ async def test_an_html_page_of_35000_paragraphs_is_refused_before_it_is_read(
     assert len(content) < 1024 * 1024
     problem = await post(client, writer, content, HTML)
     assert problem["errors"][0]["type"] == "page_too_large"
-    assert str(service.MAX_PAGE_TAGS) in problem["detail"]
+    assert str(service.MAX_PAGE_ELEMENTS) in problem["detail"]
 
 
 async def test_a_story_of_too_many_paragraphs_is_refused_before_claims_are_looked_for(
