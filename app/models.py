@@ -1,6 +1,13 @@
 """Imports every domain's models once, so the mapper registry and `Base.metadata` are complete."""
 
-from app.articles.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Correction
+from app.articles.models import (
+    Article,
+    ArticleAuthor,
+    ArticleRevision,
+    ArticleTag,
+    Correction,
+    RevisionPiece,
+)
 from app.auth.models import ApiKey
 from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
@@ -27,6 +34,7 @@ __all__ = [
     "Claim",
     "Correction",
     "IdempotencyRecord",
+    "RevisionPiece",
     "ScheduledChange",
     "Source",
     "Webhook",

@@ -40,7 +40,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles import revision_store
 from app.articles.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Correction
 from app.changes.models import ChangeEvent
 from app.claims.models import Attribution, Claim
@@ -237,7 +239,13 @@ async def read_tables(url: str) -> Tables:
             claims = await rows(Claim.__table__, order=[Claim.position])
             attributions = await rows(Attribution.__table__, order=[Attribution.position])
             sources = await rows(Source.__table__)
-            revisions = await rows(ArticleRevision.__table__)
+            async with AsyncSession(bind=connection) as session:
+                stored = list(await session.scalars(select(ArticleRevision)))
+                snapshots = await revision_store.Reader(session).snapshots(stored)
+            revisions = [
+                {"article_id": r.article_id, "version": r.version, "snapshot": snapshot}
+                for r, snapshot in zip(stored, snapshots, strict=True)
+            ]
             changes = await rows(ChangeEvent.__table__, order=[ChangeEvent.seq])
     finally:
         await engine.dispose()

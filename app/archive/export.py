@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles import revision_store
 from app.articles.models import Article, ArticleRevision
 from app.articles.service import FULL_LOAD
 from app.pagination import after
@@ -19,12 +20,24 @@ PAGE_SIZE = 100
 BY_CREATION = (Article.created_at, Article.id)
 
 
-def archive_line(article: Article, revisions: Sequence[ArticleRevision]) -> bytes:
-    """One article (loaded with FULL_LOAD) and its revisions as an NDJSON line."""
+def archive_line(
+    article: Article, revisions: Sequence[ArticleRevision], snapshots: Sequence[dict[str, Any]]
+) -> bytes:
+    """One article (loaded with FULL_LOAD) and its revisions (with their snapshots) as an
+    NDJSON line."""
     line = ArchiveLine(
         format=FORMAT,
         article=ArchivedArticle.model_validate(article),
-        revisions=[ArchivedRevision.model_validate(revision) for revision in revisions],
+        revisions=[
+            ArchivedRevision(
+                version=revision.version,
+                created_at=revision.created_at,
+                actor=revision.actor,
+                change=revision.change,
+                snapshot=snapshot,
+            )
+            for revision, snapshot in zip(revisions, snapshots, strict=True)
+        ],
     )
     return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
 
@@ -57,8 +70,11 @@ async def export_articles(session: AsyncSession, out: IO[bytes]) -> int:
             query = query.where(after(BY_CREATION, last, descending=False))
         page = list(await session.scalars(query))
         revisions = await _revisions(session, [article.id for article in page])
+        reader = revision_store.Reader(session)
+        await reader.snapshots([r for found in revisions.values() for r in found])
         for article in page:
-            out.write(archive_line(article, revisions[article.id]))
+            history = revisions[article.id]
+            out.write(archive_line(article, history, await reader.snapshots(history)))
         exported += len(page)
         if len(page) < PAGE_SIZE:
             return exported

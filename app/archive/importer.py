@@ -17,10 +17,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.articles import revision_store
 from app.articles.models import (
     Article,
     ArticleAuthor,
-    ArticleRevision,
     ArticleStatus,
     ArticleTag,
     Correction,
@@ -175,11 +175,9 @@ async def import_articles(session: AsyncSession, lines: Iterable[bytes]) -> int:
         session.add(_article(line.article))
         await _flush(session, number)
         # No relationship ties revisions to their article: they go in once it is stored.
-        session.add_all(
-            ArticleRevision(article_id=line.article.id, **revision.model_dump())
-            for revision in line.revisions
-        )
-        await _flush(session, number)
+        for revision in line.revisions:
+            await revision_store.write(session, article_id=line.article.id, **revision.model_dump())
+            await _flush(session, number)
         session.expunge_all()  # stored: keep one line in memory, not the file
         imported += 1
     await _record_changes(session)

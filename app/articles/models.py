@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Uuid,
@@ -162,7 +163,8 @@ class Correction(Base):
 
 class ArticleRevision(Base):
     """The article with its claims as it stood at one version. Written in the transaction of
-    the change; the primary key makes a version impossible to write twice."""
+    the change; the primary key makes a version impossible to write twice. How the snapshot
+    is kept (in pieces shared between versions) is `articles.revision_store`'s business."""
 
     __tablename__ = "article_revision"
 
@@ -173,4 +175,21 @@ class ArticleRevision(Base):
     created_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100))
     change: Mapped[str] = mapped_column(String(32))
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The snapshot less its large parts, each replaced by the digest of its RevisionPiece.
+    skeleton: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # The whole snapshot, in rows written before pieces (migration 0008); None since.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class RevisionPiece(Base):
+    """A part of an article's revisions (its body, its HTML, a claim, a list of digests),
+    stored once however many revisions share it: its JSON, zlib-compressed, under the
+    SHA-256 hex digest of that JSON."""
+
+    __tablename__ = "revision_piece"
+
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

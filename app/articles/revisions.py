@@ -10,6 +10,7 @@ from app.errors import NotFound
 from app.pagination import Keyset, fetch_page
 
 from .models import Article, ArticleRevision
+from .revision_store import Reader
 from .service import ArticleNotFound, by_reference
 
 NEWEST_FIRST = Keyset("revisions", [ArticleRevision.version], [int], True)
@@ -57,4 +58,5 @@ async def get(session: AsyncSession, reference: str, version: int) -> tuple[dict
         .order_by(ArticleRevision.version.desc())
         .limit(1)
     )
-    return revision.snapshot, latest or version
+    [snapshot] = await Reader(session).snapshots([revision])
+    return snapshot, latest or version

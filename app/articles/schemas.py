@@ -2,18 +2,41 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from app.claims.schemas import ClaimRead, ClaimWrite
+from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, ClaimRead, ClaimWrite
 from app.errors import Invalid
 from app.fields import NO_NUL, Slug, UTCTime, WebUrl, text
 from app.sources.schemas import SourceSummary
 
 from .models import ArticleStatus
+from .rendering import MARKUP_BUDGET, MARKUP_CHARACTERS, markup_cost
 
 Headline = Annotated[str, text(300, 1)]
 Deck = Annotated[str, text(600)]
-Body = Annotated[str, Field(max_length=200_000), NO_NUL]
+BODY_MAX_CHARS = 200_000
+
+
+def _within_markup_budget(body: str) -> str:
+    cost = markup_cost(body)
+    if cost > MARKUP_BUDGET:
+        raise PydanticCustomError(
+            "markup_too_dense",
+            "The body holds {cost} line breaks and Markdown markup characters "
+            "({characters}); at most {budget} are rendered.",
+            {
+                "cost": cost,
+                "characters": " ".join(MARKUP_CHARACTERS.strip()),
+                "budget": MARKUP_BUDGET,
+            },
+        )
+    return body
+
+
+Body = Annotated[
+    str, Field(max_length=BODY_MAX_CHARS), NO_NUL, AfterValidator(_within_markup_budget)
+]
 Language = Annotated[
     str, Field(pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$", max_length=35, examples=["en"])
 ]
@@ -56,7 +79,7 @@ class ArticleWrite(BaseModel):
     authors: Annotated[list[Author], Field(max_length=20)] = []
     canonical_url: WebUrl | None = None
     syndication: Syndication = Syndication()
-    claims: Annotated[list[ClaimWrite], Field(max_length=500)] = []
+    claims: Annotated[list[ClaimWrite], Field(max_length=MAX_CLAIMS_PER_ARTICLE)] = []
 
     _tags = field_validator("tags")(_normalise_tags)
 
@@ -84,7 +107,7 @@ class ArticlePatch(BaseModel):
     authors: Annotated[list[Author], Field(max_length=20)] | None = None
     canonical_url: WebUrl | None = None
     syndication: SyndicationPatch | None = None
-    claims: Annotated[list[ClaimWrite], Field(max_length=500)] | None = None
+    claims: Annotated[list[ClaimWrite], Field(max_length=MAX_CLAIMS_PER_ARTICLE)] | None = None
 
     @field_validator("slug", "headline", "body", mode="before")
     @classmethod

@@ -19,7 +19,8 @@ from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
 
-from .models import Article, ArticleAuthor, ArticleRevision, ArticleStatus, ArticleTag
+from . import revision_store
+from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag
 from .rendering import Span, plain_text, render_html
 from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
@@ -213,15 +214,14 @@ async def save(
         article.version += 1
         article.updated_at = datetime.now(UTC)
     await _flush(session, article.slug)
-    session.add(
-        ArticleRevision(
-            article_id=article.id,
-            version=article.version,
-            created_at=article.updated_at,
-            actor=actor,
-            change=change.value,
-            snapshot=representation(article),
-        )
+    await revision_store.write(
+        session,
+        article_id=article.id,
+        version=article.version,
+        created_at=article.updated_at,
+        actor=actor,
+        change=change.value,
+        snapshot=representation(article),
     )
     await changes.record(session, article)
     await session.flush()
@@ -341,6 +341,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
 
 
 async def add_claim(session: AsyncSession, article: Article, data: ClaimWrite, actor: str) -> Claim:
+    claims.check_room_for_one_more(article.claims)
     position = max((c.position for c in article.claims), default=-1) + 1
     claim = await claims.build(
         SourceResolver(session),

@@ -18,6 +18,8 @@ from app.sources.schemas import SourceCreate, SourceReference, SourceSummary
 from .models import AnchorStatus, AttributionRole, ClaimKind, Verification
 
 Statement = Annotated[str, text(1000, 1)]
+# The most claims one article holds, however they are added (a whole list or one at a time).
+MAX_CLAIMS_PER_ARTICLE = 500
 
 
 class AnchorWrite(BaseModel):

@@ -14,7 +14,15 @@ from app.sources.service import SourceResolver
 
 from . import anchoring
 from .models import AnchorStatus, Attribution, Claim, ClaimKind, Verification
-from .schemas import AnchorWrite, AttributionWrite, ClaimPatch, ClaimRead, ClaimWrite, check_quote
+from .schemas import (
+    MAX_CLAIMS_PER_ARTICLE,
+    AnchorWrite,
+    AttributionWrite,
+    ClaimPatch,
+    ClaimRead,
+    ClaimWrite,
+    check_quote,
+)
 
 CLAIM_LOAD = (selectinload(Claim.attributions).selectinload(Attribution.source),)
 BY_CREATION = Keyset(
@@ -26,6 +34,23 @@ BY_POSITION = Keyset("claims:position", [Claim.position, Claim.id], [int, uuid.U
 class ClaimNotFound(NotFound):
     def __init__(self, claim_id: uuid.UUID | str) -> None:
         super().__init__(f"Claim {claim_id} does not exist.")
+
+
+class TooManyClaims(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            f"An article holds at most {MAX_CLAIMS_PER_ARTICLE} claims, and this one has "
+            "as many; remove one before adding another.",
+            ["body"],
+            "too_many_claims",
+        )
+
+
+def check_room_for_one_more(current: Sequence[Claim]) -> None:
+    """The per-article cap for claims added one at a time; whole lists are capped by their
+    schema (ArticleWrite.claims) with the same number."""
+    if len(current) >= MAX_CLAIMS_PER_ARTICLE:
+        raise TooManyClaims()
 
 
 def anchor_claim(claim: Claim, text: str, given: AnchorWrite | None, loc: list[str | int]) -> None:

@@ -484,6 +484,9 @@ class Reading:
 
     claims: list[Finding] = field(default_factory=list)
     last_speaker: str | None = None
+    # The last claim with attributions, which a later denial or confirmation points back to
+    # (kept here rather than searched for on every sentence: that made reading quadratic).
+    last_attributed: Finding | None = None
 
 
 def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
@@ -501,20 +504,26 @@ def read_paragraph(paragraph: str, reading: Reading) -> None:
     """Add the claims of one paragraph to `reading`."""
     for sentence in sentences(paragraph):
         cited = attributions(sentence)
-        earlier = [claim for claim in reading.claims if claim.attributions]
-        if earlier:
+        earlier = reading.last_attributed
+        if earlier is not None:
             backward = [(at, a) for at, a in cited if _points_back(sentence, at, a)]
-            earlier[-1].attributions += [a for _, a in backward]
+            earlier.attributions += [a for _, a in backward]
             cited = [c for c in cited if c not in backward]
             if backward and not cited:
                 continue
         quotes = list(QUOTES.finditer(sentence))
         if quotes:
-            reading.claims += _quote_findings(sentence, quotes, cited, reading.last_speaker)
+            found = _quote_findings(sentence, quotes, cited, reading.last_speaker)
         elif cited:
-            reading.claims.append(Finding(sentence, sentence, attributions=[a for _, a in cited]))
+            found = [Finding(sentence, sentence, attributions=[a for _, a in cited])]
         elif is_factual(sentence):
-            reading.claims.append(Finding(sentence, sentence))
+            found = [Finding(sentence, sentence)]
+        else:
+            found = []
+        reading.claims += found
+        reading.last_attributed = next(
+            (claim for claim in reversed(found) if claim.attributions), reading.last_attributed
+        )
         if cited:
             reading.last_speaker = cited[-1][1].mention
 

@@ -1,16 +1,17 @@
 """Ingest: a raw story page in, a draft article with its attributed claims out."""
 
+import re
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import service as articles
 from app.articles import workflow
 from app.articles.models import Article
 from app.articles.rendering import plain_text
-from app.articles.schemas import ArticleWrite, Author
-from app.claims.schemas import AnchorWrite, AttributionWrite, ClaimWrite
+from app.articles.schemas import ArticleWrite, Author, Body
+from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, AnchorWrite, AttributionWrite, ClaimWrite
 from app.errors import Invalid, field_message
 
 from . import attribution, page
@@ -18,6 +19,17 @@ from .sources import Resolver
 
 # Text with more of these than this share of its characters is not text.
 MAX_CONTROL_SHARE = 0.01
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Reading a page costs per line (text) or per element (HTML: trafilatura), finding claims
+# costs per paragraph (sentence splitting): pages and stories past these sizes are refused
+# before that work. Real stories are far smaller (a long read has a few hundred
+# paragraphs); a body of more could not be stored anyway (see articles.rendering's
+# MARKUP_BUDGET).
+MAX_PAGE_LINES = 10_000
+MAX_PAGE_ELEMENTS = 5_000
+MAX_STORY_PARAGRAPHS = 1_000
+ELEMENT = re.compile(r"<[A-Za-z]")  # an element opens
+BODY = TypeAdapter(Body)
 
 
 @dataclass
@@ -34,18 +46,46 @@ class Raw:
 def _check_is_text(content: str) -> None:
     if not content.strip():
         raise Invalid("The page is empty.", ["body"], "empty")
-    controls = sum(1 for c in content if c < " " and c not in "\n\r\t")
+    controls = len(CONTROL.findall(content))
     if "\x00" in content or controls > MAX_CONTROL_SHARE * len(content):
         raise Invalid("The page is not text (it holds control bytes).", ["body"], "not_text")
 
 
+def _check_page_size(raw: Raw) -> None:
+    if raw.html:
+        elements = len(ELEMENT.findall(raw.content))
+        if elements > MAX_PAGE_ELEMENTS:
+            raise Invalid(
+                f"The page has {elements} HTML elements; ingest reads pages of at most "
+                f"{MAX_PAGE_ELEMENTS}.",
+                ["body"],
+                "page_too_large",
+            )
+        return
+    lines = max(raw.content.count("\n"), raw.content.count("\r")) + 1
+    if lines > MAX_PAGE_LINES:
+        raise Invalid(
+            f"The page has {lines} lines; ingest reads pages of at most {MAX_PAGE_LINES}.",
+            ["body"],
+            "page_too_large",
+        )
+
+
 def read(raw: Raw) -> page.Page:
     """The page's parts, or a 422 saying why there is no story in it."""
+    _check_page_size(raw)
     _check_is_text(raw.content)
     try:
         story = page.read_html(raw.content) if raw.html else page.read_text(raw.content)
     except page.NoStory as missing:
         raise Invalid(str(missing), ["body"], "no_story") from None
+    if len(story.paragraphs) > MAX_STORY_PARAGRAPHS:
+        raise Invalid(
+            f"The story has {len(story.paragraphs)} paragraphs; ingest reads stories of at "
+            f"most {MAX_STORY_PARAGRAPHS}.",
+            ["body"],
+            "story_too_long",
+        )
     if not page.is_english(story):
         raise Invalid(
             "The story does not appear to be in English, the only language ingest reads.",
@@ -65,10 +105,21 @@ def draft(raw: Raw) -> ArticleWrite:
     anchored in the body, with its sources resolved across the article."""
     story = read(raw)
     body = "\n\n".join(story.paragraphs)
+    try:
+        BODY.validate_python(body)  # its length and markup, before the claims are looked for
+    except ValidationError as error:
+        raise _cannot_store(error, ["body"]) from None
     projection = plain_text(body)
     reading = attribution.Reading()
     for paragraph in story.paragraphs:
         attribution.read_paragraph(paragraph, reading)
+        if len(reading.claims) > MAX_CLAIMS_PER_ARTICLE:
+            raise Invalid(
+                f"The story cannot be stored: it makes more than {MAX_CLAIMS_PER_ARTICLE} "
+                "claims, the most an article holds.",
+                ["body", "claims"],
+                "too_long",
+            )
     resolver = Resolver(body)
     claims = [
         ClaimWrite(
@@ -99,13 +150,15 @@ def draft(raw: Raw) -> ArticleWrite:
             claims=claims,
         )
     except ValidationError as error:
-        # The page made something the article cannot hold (e.g. a headline of 400
-        # characters): say which part, as for any other invalid article.
-        first = error.errors()[0]
-        loc = ["body", *[str(part) for part in first["loc"]]]
-        raise Invalid(
-            f"The story cannot be stored: {field_message(first)}.", loc, first["type"]
-        ) from None
+        raise _cannot_store(error) from None
+
+
+def _cannot_store(error: ValidationError, loc: list[str] | None = None) -> Invalid:
+    """The page made something the article cannot hold (e.g. a headline of 400 characters):
+    say which part, as for any other invalid article."""
+    first = error.errors()[0]
+    loc = ["body", *(loc or []), *[str(part) for part in first["loc"]]]
+    return Invalid(f"The story cannot be stored: {field_message(first)}.", loc, first["type"])
 
 
 async def store(

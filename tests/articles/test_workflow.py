@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.articles import workflow
-from app.articles.models import Article, ArticleRevision, Correction
+from app.articles.models import Article, ArticleRevision, Correction, RevisionPiece
 from app.claims.models import Attribution, Claim
 from app.db import create_engine
 from app.sources.models import Source
@@ -713,7 +713,7 @@ async def test_purge_removes_only_articles_deleted_long_enough_ago(session):
 
     remaining = set(await session.scalars(select(Article.id)))
     assert remaining == {recent.id, kept.id}
-    for model in (Claim, ArticleRevision, Correction):
+    for model in (Claim, ArticleRevision, RevisionPiece, Correction):
         column = model.article_id
         assert await session.scalar(select(func.count()).where(column == old.id)) == 0
     assert await count_rows(session, Claim) == claims_before - 2

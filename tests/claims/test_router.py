@@ -8,9 +8,18 @@ from sqlalchemy import func, select
 
 from app.articles import workflow
 from app.claims.models import Attribution, Claim
+from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE
 from app.sources.models import Source
 from tests.factories import BODY, make_article
-from tests.helpers import PROBLEM, count_rows, fetch_article, row_counts, walk_pages
+from tests.helpers import (
+    PROBLEM,
+    assert_problem,
+    count_rows,
+    create_article,
+    fetch_article,
+    row_counts,
+    walk_pages,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -183,6 +192,34 @@ async def test_post_claim_adds_it_to_the_article(client, session, editor):
     }
     assert [c["id"] for c in after["claims"]][-1] == created["id"]
     assert await claim_json(client, created["id"], editor) == created
+
+
+async def test_post_claim_past_the_per_article_cap_is_422_and_changes_nothing(
+    client, session, writer
+):
+    full = [{"statement": f"Claim number {n}."} for n in range(MAX_CLAIMS_PER_ARTICLE)]
+    article = await create_article(client, writer, claims=full)
+    url = f"/v1/articles/{article['id']}"
+    before = await row_counts(session)
+
+    response = await client.post(f"{url}/claims", json=new_claim(), headers=writer)
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {"loc": ["body"], "msg": problem["detail"], "type": "too_many_claims"}
+    ]
+    assert str(MAX_CLAIMS_PER_ARTICLE) in problem["detail"]
+    assert await row_counts(session) == before
+    after = await fetch_article(client, article["id"], writer)
+    assert (after["version"], len(after["claims"])) == (1, MAX_CLAIMS_PER_ARTICLE)
+
+    # Room made by removing one claim can be taken again, and the cap then holds as before.
+    removed = await client.delete(f"/v1/claims/{after['claims'][0]['id']}", headers=writer)
+    assert removed.status_code == 204, removed.text
+    added = await client.post(f"{url}/claims", json=new_claim(), headers=writer)
+    assert added.status_code == 201, added.text
+    again = await client.post(f"{url}/claims", json=new_claim(), headers=writer)
+    assert assert_problem(again, 422)["errors"][0]["type"] == "too_many_claims"
 
 
 async def test_post_unattributed_anonymous_and_quote_claims_update_sourcing(

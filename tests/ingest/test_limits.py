@@ -1,0 +1,121 @@
+"""POST /v1/ingest refuses pages and stories too large to store before the work that costs
+per line, tag, paragraph or claim (reading the page, splitting sentences, finding claims)."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE
+from app.ingest import attribution, page, service
+from tests.helpers import assert_problem, row_counts
+
+pytestmark = pytest.mark.anyio
+
+TEXT = {"Content-Type": "text/plain; charset=utf-8"}
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+HEADLINE = "Pier closes after storm damage on the coast"
+# Each paragraph a sentence of prose that is not a claim, and one that is.
+PROSE = "The light over the harbour was grey and the gulls stayed in all morning long."
+CLAIM = "Officials said the north pier would stay closed for repairs until spring."
+
+
+def text_page(paragraphs: list[str]) -> bytes:
+    return "\n\n".join([HEADLINE, *paragraphs]).encode()
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Count the calls of `module.name` (still made)."""
+    calls: list[int] = []
+    original: Callable[..., Any] = getattr(module, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def forbid(monkeypatch: pytest.MonkeyPatch, module: Any, *names: str) -> None:
+    for name in names:
+
+        def refuse(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+            raise AssertionError(f"{_name} ran on a page that was to be refused before it")
+
+        monkeypatch.setattr(module, name, refuse)
+
+
+async def post(client, writer, content: bytes, headers: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/ingest", content=content, headers={**writer, **headers})
+    return assert_problem(response, 422)
+
+
+async def test_a_text_page_of_35000_tiny_paragraphs_is_refused_before_it_is_read(
+    client, session, writer, monkeypatch
+):
+    forbid(monkeypatch, page, "read_text", "read_html")
+    before = await row_counts(session)
+    content = text_page(["He said yes." if n % 2 else "It rained." for n in range(35_000)])
+    assert 400_000 < len(content) < 1024 * 1024
+    problem = await post(client, writer, content, TEXT)
+    assert problem["errors"][0]["loc"] == ["body"]
+    assert problem["errors"][0]["type"] == "page_too_large"
+    assert str(service.MAX_PAGE_LINES) in problem["detail"]
+    assert await row_counts(session) == before
+
+
+async def test_an_html_page_of_35000_paragraphs_is_refused_before_it_is_read(
+    client, writer, monkeypatch
+):
+    forbid(monkeypatch, page, "read_text", "read_html")
+    paragraphs = "".join(f"<p>He said yes {n}.</p>" for n in range(35_000))
+    content = f"<html><title>{HEADLINE}</title><body>{paragraphs}</body></html>".encode()
+    assert len(content) < 1024 * 1024
+    problem = await post(client, writer, content, HTML)
+    assert problem["errors"][0]["type"] == "page_too_large"
+    assert str(service.MAX_PAGE_ELEMENTS) in problem["detail"]
+
+
+async def test_a_story_of_too_many_paragraphs_is_refused_before_claims_are_looked_for(
+    client, writer, monkeypatch
+):
+    forbid(monkeypatch, attribution, "read_paragraph")
+    content = text_page([PROSE] * (service.MAX_STORY_PARAGRAPHS + 2))  # one is the deck
+    problem = await post(client, writer, content, TEXT)
+    assert problem["errors"][0]["type"] == "story_too_long"
+    assert str(service.MAX_STORY_PARAGRAPHS) in problem["detail"]
+
+
+async def test_a_body_over_200000_characters_is_refused_before_claims_are_looked_for(
+    client, writer, monkeypatch
+):
+    forbid(monkeypatch, attribution, "read_paragraph")
+    long_paragraph = " ".join([PROSE] * 30)
+    content = text_page([long_paragraph] * 90)
+    problem = await post(client, writer, content, TEXT)
+    assert problem["errors"][0]["loc"] == ["body", "body"]
+    assert problem["errors"][0]["type"] == "string_too_long"
+
+
+async def test_a_story_of_too_many_claims_stops_at_the_first_claim_too_many(
+    client, session, writer, monkeypatch
+):
+    calls = counting(monkeypatch, attribution, "read_paragraph")
+    before = await row_counts(session)
+    content = text_page([CLAIM] * (MAX_CLAIMS_PER_ARTICLE + 300))
+    problem = await post(client, writer, content, TEXT)
+    assert problem["errors"][0]["loc"] == ["body", "claims"]
+    assert problem["errors"][0]["type"] == "too_long"
+    assert str(MAX_CLAIMS_PER_ARTICLE) in problem["detail"]
+    assert len(calls) == MAX_CLAIMS_PER_ARTICLE + 1
+    assert await row_counts(session) == before
+
+
+async def test_a_story_at_the_limits_is_still_read(client, writer):
+    content = text_page([CLAIM] * (MAX_CLAIMS_PER_ARTICLE + 1))  # the first is the deck
+    response = await client.post(
+        "/v1/ingest?dry_run=true", content=content, headers={**writer, **TEXT}
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["claims"]) == MAX_CLAIMS_PER_ARTICLE
