@@ -126,6 +126,20 @@ def publicly_visible(now: datetime) -> ColumnElement[bool]:
     )
 
 
+class FormerSlug(Base):
+    """A slug the article had before a rename: it answers with a permanent redirect to the
+    current one, so links in feeds and on partners' pages keep working. It stays reserved
+    for this article (renaming back to it simply drops the row)."""
+
+    __tablename__ = "former_slug"
+
+    slug: Mapped[str] = mapped_column(String(120), primary_key=True)
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), index=True
+    )
+    renamed_at: Mapped[datetime]
+
+
 class ArticleAuthor(Base):
     __tablename__ = "article_author"
 

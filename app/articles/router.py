@@ -1,6 +1,6 @@
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
@@ -12,6 +12,7 @@ from app.fields import TimeOrDate
 from app.http import (
     AuthFirstRoute,
     MergePatch,
+    cache_control,
     cached_json,
     cached_page,
     json_response,
@@ -46,6 +47,12 @@ MergePatchBody = Depends(require_merge_patch)
 CanWrite = Depends(require_scope(Scope.write))
 CanPublish = Depends(require_scope(Scope.publish))
 NOT_FOUND = errors.responses(service.ArticleNotFound, service.ArticleGone)
+MOVED: dict[int | str, dict[str, Any]] = {
+    301: {
+        "description": "A slug the article had before a rename: `Location` is where it is now.",
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    }
+}
 AUTH_ERRORS = errors.responses(errors.Unauthorized, errors.Forbidden)
 WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
@@ -165,7 +172,7 @@ async def list_articles(
 @router.get(
     "/{article}",
     response_model=formats.ArticleDocument,
-    responses={**NOT_FOUND, **errors.responses(errors.Invalid), **formats.RESPONSES},
+    responses={**NOT_FOUND, **MOVED, **errors.responses(errors.Invalid), **formats.RESPONSES},
 )
 async def get_article(
     article: str,
@@ -188,7 +195,13 @@ async def get_article(
     chosen = formats.choose(format, request.headers.get("accept"), fields=fields, include=include)
     rendered_cache = request.app.state.rendered_articles
     now = datetime.now(UTC)
-    current = await cache.stamp(session, article, sees_drafts=caller.sees_drafts)
+    try:
+        current = await cache.stamp(session, article, sees_drafts=caller.sees_drafts)
+    except service.ArticleNotFound:
+        renamed = await service.renamed_to(session, article, sees_drafts=caller.sees_drafts)
+        if renamed is None:
+            raise
+        return moved_permanently(request, renamed, public=service.is_public(renamed, now))
     rendered = rendered_cache.get(current.key(now, chosen, fields, include))
     if rendered is None:
         found = await service.get(session, current.id, sees_drafts=caller.sees_drafts)
@@ -201,6 +214,17 @@ async def get_article(
         # Keyed by the version just rendered, which may be newer than `current`.
         rendered_cache[cache.Stamp.of(found).key(now, chosen, fields, include)] = rendered
     return rendered.response(request, public=service.is_public(current, now))
+
+
+def moved_permanently(request: Request, article: Article, *, public: bool) -> Response:
+    """A slug the article had before a rename: 301 to where it is now, query and all."""
+    location = f"/v1/articles/{article.slug}"
+    if request.url.query:
+        location += f"?{request.url.query}"
+    return Response(
+        status_code=status.HTTP_301_MOVED_PERMANENTLY,
+        headers={"Location": location, "Cache-Control": cache_control(request, public)},
+    )
 
 
 def written(article: Article, status_code: int = status.HTTP_200_OK) -> Response:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -20,7 +20,7 @@ from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
 
 from . import revision_store
-from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag
+from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag, FormerSlug
 from .rendering import Span, plain_text, render_html
 from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
@@ -141,6 +141,12 @@ async def _free_slug(session: AsyncSession, headline: str) -> str:
                 (Article.slug == base) | Article.slug.startswith(base + "-", autoescape=True)
             )
         )
+    ) | set(
+        await session.scalars(
+            select(FormerSlug.slug).where(
+                (FormerSlug.slug == base) | FormerSlug.slug.startswith(base + "-", autoescape=True)
+            )
+        )
     )
     if base not in taken:
         return base
@@ -150,9 +156,37 @@ async def _free_slug(session: AsyncSession, headline: str) -> str:
     return f"{base}-{n}"
 
 
-async def _check_slug_free(session: AsyncSession, slug: str) -> None:
+async def _check_slug_free(
+    session: AsyncSession, slug: str, article: Article | None = None
+) -> None:
+    """A slug is taken by the article that has it, and by one that had it before a rename
+    (it redirects there), unless that is the article being renamed back to it."""
     if await session.scalar(select(Article.id).where(Article.slug == slug)) is not None:
         raise SlugTaken(slug)
+    former = await session.scalar(select(FormerSlug.article_id).where(FormerSlug.slug == slug))
+    if former is not None and (article is None or former != article.id):
+        raise SlugTaken(slug)
+
+
+async def _rename(session: AsyncSession, article: Article, slug: str) -> None:
+    """Give the article a new slug; the old one keeps answering, with a redirect."""
+    if slug == article.slug:
+        return
+    await _check_slug_free(session, slug, article)
+    await session.execute(delete(FormerSlug).where(FormerSlug.slug == slug))
+    session.add(FormerSlug(slug=article.slug, article_id=article.id, renamed_at=datetime.now(UTC)))
+    article.slug = slug
+
+
+async def renamed_to(session: AsyncSession, former: str, *, sees_drafts: bool) -> Article | None:
+    """The article that had the slug `former` before a rename, as `get` gives it to this
+    caller (404/410 as for the article itself); None when no article had it."""
+    article_id = await session.scalar(
+        select(FormerSlug.article_id).where(FormerSlug.slug == former)
+    )
+    if article_id is None:
+        return None
+    return await get(session, article_id, sees_drafts=sees_drafts, claims_too=False)
 
 
 def summarise_sourcing(article_claims: Sequence[Claim]) -> dict[str, int]:
@@ -295,9 +329,8 @@ async def replace(
     """PUT: every field from `data`, defaults for what it leaves out; the slug is kept when
     not given. The claim list is replaced: claims given with their id keep it."""
     before = representation(article)
-    if data.slug is not None and data.slug != article.slug:
-        await _check_slug_free(session, data.slug)
-        article.slug = data.slug
+    if data.slug is not None:
+        await _rename(session, article, data.slug)
     for name, value in _fields(data).items():
         setattr(article, name, value)
     await claims.replace_all(session, article.claims, data.claims, plain_text(data.body))
@@ -310,10 +343,9 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     if not given:
         return article
     before = representation(article)
-    if "slug" in given and data.slug != article.slug:
+    if "slug" in given:
         assert data.slug is not None
-        await _check_slug_free(session, data.slug)
-        article.slug = data.slug
+        await _rename(session, article, data.slug)
     for name in ("headline", "deck", "body", "section", "canonical_url"):
         if name in given:
             setattr(article, name, getattr(data, name))

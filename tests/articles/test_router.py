@@ -1189,3 +1189,62 @@ async def test_a_current_if_match_lets_a_delete_through(client, session, publish
 
     assert response.status_code == 204
     assert_problem(await client.get(f"/v1/articles/{article.id}"), 410)
+
+
+# --- renamed slugs -------------------------------------------------------------------------------
+
+
+async def test_a_renamed_article_answers_at_its_old_slug_with_a_permanent_redirect(
+    client, session, editor
+):
+    article = await make_article(session, slug="north-pier")
+    renamed = await client.patch(
+        f"/v1/articles/{article.id}", json={"slug": "north-pier-closes"}, headers=editor
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    for method in ("GET", "HEAD"):
+        moved = await client.request(method, "/v1/articles/north-pier?format=jsonld")
+        assert moved.status_code == 301
+        assert moved.headers["location"] == "/v1/articles/north-pier-closes?format=jsonld"
+        assert moved.headers["cache-control"].startswith("public")
+    followed = await client.get("/v1/articles/north-pier", follow_redirects=True)
+    assert followed.status_code == 200
+    assert followed.json()["slug"] == "north-pier-closes"
+
+    # Renamed again: the first slug points at where it is now, in one step.
+    await client.patch(f"/v1/articles/{article.id}", json={"slug": "pier-shut"}, headers=editor)
+    assert (await client.get("/v1/articles/north-pier")).headers["location"] == (
+        "/v1/articles/pier-shut"
+    )
+
+
+async def test_an_old_slug_stays_its_articles_until_it_is_taken_back(client, session, editor):
+    article = await make_article(session, slug="north-pier")
+    await client.patch(f"/v1/articles/{article.id}", json={"slug": "pier"}, headers=editor)
+
+    taken = await client.post("/v1/articles", json=article_data(slug="north-pier"), headers=editor)
+    assert_problem(taken, 409)
+    derived = await client.post(
+        "/v1/articles", json=article_data(headline="North pier"), headers=editor
+    )
+    assert derived.json()["slug"] == "north-pier-2"
+
+    back = await client.patch(
+        f"/v1/articles/{article.id}", json={"slug": "north-pier"}, headers=editor
+    )
+    assert back.status_code == 200, back.text
+    assert (await client.get("/v1/articles/north-pier")).status_code == 200
+    assert (await client.get("/v1/articles/pier")).headers["location"] == "/v1/articles/north-pier"
+
+
+async def test_an_old_slug_reveals_nothing_the_caller_may_not_see(client, session, editor):
+    draft = await make_article(session, slug="secret-plan", published=False)
+    await client.patch(f"/v1/articles/{draft.id}", json={"slug": "plan"}, headers=editor)
+    assert_problem(await client.get("/v1/articles/secret-plan"), 404)
+    assert (await client.get("/v1/articles/secret-plan", headers=editor)).status_code == 301
+
+    public = await make_article(session, slug="old-story")
+    await client.patch(f"/v1/articles/{public.id}", json={"slug": "story"}, headers=editor)
+    await client.delete(f"/v1/articles/{public.id}", headers=editor)
+    assert_problem(await client.get("/v1/articles/old-story"), 410)
