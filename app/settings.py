@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # A key whose first request has not finished after this long is taken over by a retry
     # (its request died: the write and its stored response commit together, or not at all).
     idempotency_lock_seconds: int = 300
+    # A retry that arrives while its first request is still running waits this long for it
+    # (PostgreSQL; on SQLite, as long as any write waits for the write lock), then 409.
+    idempotency_wait_seconds: float = Field(default=10, gt=0)
 
     # Webhooks. Deliveries to private, loopback and link-local addresses are refused unless
     # this is set (for receivers on the same host or network, and for tests).

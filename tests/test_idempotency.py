@@ -1,15 +1,21 @@
 """Idempotency-Key on POST: replay byte for byte, 422 on reuse with another body, one write
 per key, scoped to the API key, pruned after the retention time."""
 
+import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.articles.models import Article, ArticleRevision
+from app.auth import service as keys
+from app.auth.models import ApiKey, Scope
 from app.idempotency.models import IdempotencyRecord
 from tests.factories import article_data, make_article
-from tests.helpers import count_rows
+from tests.helpers import assert_problem, count_rows
+from tests.live import app_on
 
 pytestmark = pytest.mark.anyio
 
@@ -148,3 +154,38 @@ async def test_key_creation_refuses_an_idempotency_key(client, admin, session):
     )
     assert response.status_code == 400
     assert "hash" in response.json()["detail"]
+
+
+@pytest.mark.postgres
+async def test_a_retry_waits_a_bounded_time_for_a_first_request_still_running(engine, settings):
+    """The first request holds its key in an open transaction; the retry waits for it as
+    long as `idempotency_wait_seconds`, then answers 409 in-flight, writing nothing."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the retry waits for the write lock instead")
+    async with async_sessionmaker(engine).begin() as setup:
+        _, secret = await keys.create(setup, "racer", [Scope.write])
+    headers = keyed({"Authorization": f"Bearer {secret}"}, "slow-one")
+    owner = hashlib.sha256(secret.encode()).hexdigest()
+    patient = settings.model_copy(update={"idempotency_wait_seconds": 0.5})
+    try:
+        async with engine.connect() as first:  # the first request, mid-transaction
+            await first.begin()
+            await first.execute(
+                insert(IdempotencyRecord).values(
+                    owner=owner, key="slow-one", fingerprint="x", created_at=datetime.now(UTC)
+                )
+            )
+            async with app_on(engine, patient) as client:
+                started = time.monotonic()
+                retry = await client.post("/v1/articles", json=article_data(), headers=headers)
+                waited = time.monotonic() - started
+            await first.rollback()
+        problem = assert_problem(retry, 409)
+        assert problem["type"].endswith("/problems/idempotency-key-in-flight")
+        assert retry.headers["retry-after"] == "1"
+        assert waited >= 0.4  # it did wait for the first one before answering
+        async with engine.connect() as check:
+            assert (await check.scalar(select(func.count()).select_from(Article))) == 0
+    finally:
+        async with engine.begin() as cleanup:
+            await cleanup.execute(delete(ApiKey))

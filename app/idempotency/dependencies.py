@@ -102,6 +102,7 @@ async def begin(
         request_fingerprint,
         ttl=timedelta(hours=settings.idempotency_ttl_hours),
         lock=timedelta(seconds=settings.idempotency_lock_seconds),
+        wait=timedelta(seconds=settings.idempotency_wait_seconds),
     )
     if found is not None:
         raise Replayed(found)

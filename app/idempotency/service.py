@@ -12,8 +12,8 @@ request that died is taken over after a while.
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import take_write_lock
@@ -61,28 +61,52 @@ class StoredResponse:
     body: bytes
 
 
+# PostgreSQL's code for a lock not granted within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 async def claim(
-    session: AsyncSession, claim_: Claim, fingerprint: str, *, ttl: timedelta, lock: timedelta
+    session: AsyncSession,
+    claim_: Claim,
+    fingerprint: str,
+    *,
+    ttl: timedelta,
+    lock: timedelta,
+    wait: timedelta = timedelta(seconds=10),
 ) -> StoredResponse | None:
     """Claim the key in `session`'s transaction: None when this request should run, the
-    stored response when it already ran. Raises KeyReused or KeyInFlight."""
+    stored response when it already ran. A first request still in its transaction is
+    waited for, `wait` at most on PostgreSQL (SQLite: as long as a write waits for the
+    write lock). Raises KeyReused or KeyInFlight."""
     now = datetime.now(UTC)
     await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - ttl))
+    record = IdempotencyRecord(
+        owner=claim_.owner, key=claim_.key, fingerprint=fingerprint, created_at=now
+    )
+    postgres = session.bind.dialect.name == "postgresql"
     try:
         async with session.begin_nested():
-            session.add(
-                IdempotencyRecord(
-                    owner=claim_.owner, key=claim_.key, fingerprint=fingerprint, created_at=now
-                )
-            )
+            if postgres:
+                # Set inside the savepoint: it lapses with it whatever happens, so only
+                # this insert waits no longer than `wait` for the request holding the key.
+                milliseconds = max(1, round(wait.total_seconds() * 1000))
+                await session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+            session.add(record)
+            await session.flush()
+            if postgres:
+                await session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
         return None
     except IntegrityError:
         pass  # the key is taken: by a finished request, or one still running
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise KeyInFlight() from None
+        raise
     record = await session.get(
         IdempotencyRecord, (claim_.owner, claim_.key), populate_existing=True
     )
     if record is None:  # it went away again (its request failed): run
-        return await claim(session, claim_, fingerprint, ttl=ttl, lock=lock)
+        return await claim(session, claim_, fingerprint, ttl=ttl, lock=lock, wait=wait)
     if record.fingerprint != fingerprint:
         raise KeyReused()
     if record.completed_at is not None:
