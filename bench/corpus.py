@@ -774,8 +774,8 @@ def _article(context: Context, number: int, batch: Batch) -> None:
             raise AssertionError(f"claim sentence not in the plain text: {draft.sentence!r}")
         anchor = anchor_at(text, start, start + len(draft.sentence))
         cursor = anchor.end
-        spans.append(Span(claim_key, anchor.start, anchor.end))
         kind, verification, rating = _kind_and_verification(rng, draft)
+        spans.append(Span(claim_key, anchor.start, anchor.end, kind, verification))
         review = None
         if rating is not None:
             review = {
@@ -862,6 +862,7 @@ def _article(context: Context, number: int, batch: Batch) -> None:
         "deck": deck,
         "body": body,
         "body_html": body_html,
+        "body_text": text,
         "language": "en",
         "section": section,
         "tags": tags,

@@ -547,7 +547,9 @@ async def test_a_running_dispatcher_announces_a_scheduled_article_when_it_falls_
 
 async def test_only_the_leader_releases_scheduled_articles(desk, receiver):
     await desk.subscribe(receiver)
-    assert await dispatcher.hold_lease(desk.sessionmaker, dispatcher.LEADER_LEASE, "other", 3)
+    # Held for longer than the test takes, however slow the machine: the standby must not
+    # lead until the other leader lets go below.
+    assert await dispatcher.hold_lease(desk.sessionmaker, dispatcher.LEADER_LEASE, "other", 300)
     article = await create_article(desk.client, desk.editor, slug="at-dawn")
     due = datetime.now(UTC) + timedelta(seconds=0.5)
     await desk.client.post(
@@ -563,7 +565,8 @@ async def test_only_the_leader_releases_scheduled_articles(desk, receiver):
             waiting = await session.scalar(select(ScheduledChange.article_id))
         assert str(waiting) == article["id"], "a standby leaves the release to the leader"
         assert receiver.received == []
-        # The other leader's lease lapses: the standby takes over and catches up.
+        # The other leader steps down: the standby takes over and catches up.
+        await dispatcher.release_lease(desk.sessionmaker, dispatcher.LEADER_LEASE, "other")
         async with asyncio.timeout(10):
             while not receiver.received:  # noqa: ASYNC110  (a receiver thread)
                 await asyncio.sleep(0.05)
