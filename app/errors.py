@@ -160,12 +160,23 @@ ANY_CLIENT_ERROR: dict[int | str, dict[str, Any]] = {
 }
 
 
-class MalformedJson:
-    """Stands in for a request body that is not JSON, so that the route's dependencies (who
-    may call) run before the body is judged; validation then reports it as `json_invalid`."""
+# A body that is not JSON is judged after the route's dependencies (who may call), so the
+# parser hands validation this marker instead of failing and keeps what broke on the request.
+# The marker is a plain string because no JSON-body model takes one: pydantic reads the
+# fields of any other object as attributes, so an all-optional model (a merge patch, a
+# publish request) would take it as an empty body and a truncated write would go through.
+MALFORMED_JSON = "(not JSON)"
+_MALFORMED_JSON_STATE = "malformed_json"
 
-    def __init__(self, error: json.JSONDecodeError) -> None:
-        self.error = error
+
+def mark_malformed_json(request: Request, error: ValueError) -> str:
+    """Note on the request why its body is not JSON; the marker to validate instead."""
+    if isinstance(error, json.JSONDecodeError):
+        why = f"{error.msg.lower()} at line {error.lineno}, column {error.colno}"
+    else:
+        why = "it is not UTF-8 text"
+    setattr(request.state, _MALFORMED_JSON_STATE, f"The body is not valid JSON: {why}.")
+    return MALFORMED_JSON
 
 
 # Pydantic names the model class in these messages; clients know no such names.
@@ -179,16 +190,12 @@ def field_message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", ""))
 
 
-def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+def _field_errors(request: Request, exc: RequestValidationError) -> list[FieldError]:
+    broken = getattr(request.state, _MALFORMED_JSON_STATE, None)
+    if broken:
+        return [FieldError(loc=["body"], msg=broken, type="json_invalid")]
     found = []
     for error in exc.errors():
-        if isinstance(error.get("input"), MalformedJson):
-            broken = error["input"].error
-            message = (
-                f"The body is not valid JSON: {broken.msg.lower()} at line {broken.lineno}, "
-                f"column {broken.colno}."
-            )
-            return [FieldError(loc=["body"], msg=message, type="json_invalid")]
         loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
         found.append(FieldError(loc=loc, msg=field_message(error), type=str(error["type"])))
     return found
@@ -219,7 +226,7 @@ def _gone_cache_control(request: Request) -> str:
 
 async def _render_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = _field_errors(exc)
+    errors = _field_errors(request, exc)
     summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:5])
     return problem_response(
         422, type_=problem_type(request, "validation-error"), detail=summary, errors=errors

@@ -2,7 +2,6 @@
 Cache-Control by audience and `Surrogate-Key` for CDN purges."""
 
 import hashlib
-import json
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,7 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import HEAD_REQUEST, MalformedJson, PreconditionFailed, UnsupportedMediaType
+from app.errors import (
+    HEAD_REQUEST,
+    PreconditionFailed,
+    UnsupportedMediaType,
+    mark_malformed_json,
+)
 
 MERGE_PATCH = "application/merge-patch+json"
 # Names some lists also accept for `cursor`; the next page's link always says `cursor`.
@@ -191,8 +195,8 @@ class _LenientJsonRequest(Request):
     async def json(self) -> Any:
         try:
             return await super().json()
-        except json.JSONDecodeError as error:
-            return MalformedJson(error)
+        except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8
+            return mark_malformed_json(self, error)
 
 
 class AuthFirstRoute(APIRoute):

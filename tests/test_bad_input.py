@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.sources.models import Source
 from tests.factories import article_data, make_article
-from tests.helpers import assert_problem, fetch_article, row_counts
+from tests.helpers import assert_problem, create_article, fetch_article, row_counts
 
 pytestmark = pytest.mark.anyio
 
@@ -89,6 +89,51 @@ async def test_malformed_json_is_422_and_stores_nothing(client, session, writer)
         "The body is not valid JSON: expecting value at line 1, column 36."
     )
     assert await row_counts(session) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00", "expecting value at line 1, column 1"),
+        (b"  ", "expecting value at line 1, column 3"),
+        (b'{"published_at": "2031-01-01T00:00:00Z"', "expecting ',' delimiter at line 1"),
+        (b"\xff{}", "it is not UTF-8 text"),
+    ],
+)
+async def test_a_body_that_is_not_json_changes_nothing_where_every_field_is_optional(
+    client, session, editor, admin, content, message
+):
+    # Merge patches and publish requests have no required field: a body that is not JSON
+    # must still be refused, not read as an empty patch (or as "publish now").
+    article = await create_article(client, editor)
+    claim_id = article["claims"][0]["id"]
+    webhook = (
+        await client.post(
+            "/v1/webhooks",
+            json={"url": "https://partner.example/hooks", "events": ["article.published"]},
+            headers=admin,
+        )
+    ).json()
+    webhook_before = (await client.get(f"/v1/webhooks/{webhook['id']}", headers=admin)).json()
+    writes = [
+        ("PATCH", f"/v1/articles/{article['id']}", editor),
+        ("POST", f"/v1/articles/{article['id']}/publish", editor),
+        ("PATCH", f"/v1/claims/{claim_id}", editor),
+        ("PATCH", f"/v1/webhooks/{webhook['id']}", admin),
+    ]
+    async with unchanged(client, session, editor, article["id"]):
+        for method, path, headers in writes:
+            response = await client.request(
+                method,
+                path,
+                content=content,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            problem = assert_invalid(response, ["body"])
+            assert problem["errors"][0]["type"] == "json_invalid"
+            assert message in problem["errors"][0]["msg"], (method, path, problem)
+    webhook_after = (await client.get(f"/v1/webhooks/{webhook['id']}", headers=admin)).json()
+    assert webhook_after == webhook_before
 
 
 async def test_a_json_patch_is_refused_naming_the_patch_types_taken(client, session, writer):
