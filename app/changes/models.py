@@ -30,8 +30,10 @@ class ChangeEvent(Base):
 
 
 class ScheduledChange(Base):
-    """An article published for a later time: when that time comes, the changes feed
-    records it as published (no job needs to run; the feed releases what is due)."""
+    """An article published for a later time: when that time comes it is recorded as
+    published, by whichever comes first of the webhook dispatcher's leader (on a timer, so
+    webhooks hear of it with no traffic) and a read of the changes feed (so the feed is right
+    even where no dispatcher runs)."""
 
     __tablename__ = "scheduled_change"
 
