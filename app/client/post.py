@@ -21,7 +21,7 @@ import tenacity
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from app.http import retry_after_seconds
+from app.retry_after import retry_after_seconds
 
 FORMATS = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
