@@ -451,6 +451,9 @@ def post(
     client = posting.Client(api, key, retries=retries, backoff=backoff, timeout=timeout)
     try:
         results = posting.post_all(client, stories, publish=publish)
+    except posting.Unreachable as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
     finally:
         client.close()
     for line in posting.summary(results):
