@@ -1,33 +1,36 @@
-"""The `newsdesk` command: serve, migrate, manage API keys and load demo content."""
+"""The `newsdesk` command: serve, migrate, manage API keys and load demo content.
 
-import asyncio
+Each command imports what it needs as it runs: `newsdesk --help` and `newsdesk post` start
+without loading the server stack, and so does every worker of `newsdesk serve` (a worker
+process imports this module again before it answers its supervisor's health checks)."""
+
 import os
-import shutil
-import signal as signal_module
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-import uvicorn
-from alembic import command
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from uvicorn.supervisors.multiprocess import Multiprocess
 
-from app.articles import workflow
-from app.auth import service as keys_service
-from app.auth.models import Scope
-from app.db import create_engine
-from app.ops import service as ops
-from app.ops.access_log import log_config
-from app.ops.metrics import MULTIPROCESS_DIRECTORY
-from app.server import LimitedHttpToolsProtocol
-from app.settings import get_settings
+from app import defaults
+from app.auth.scopes import Scope
 
-cli = typer.Typer(help="Newsdesk: news articles and their sourced claims.", no_args_is_help=True)
-keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+    from app.auth.models import ApiKey
+
+HELP = f"""Newsdesk: news articles and their sourced claims.
+
+The commands that keep data work on the database that NEWSDESK_DATABASE_URL names (default:
+{defaults.DATABASE_URL}, relative to the directory the command runs in). Create it, or
+bring it up to date, with `newsdesk migrate`. `newsdesk post` works over HTTP instead."""
+
+# Plain help (click's): it wraps to the terminal's width, where rich's tables cut option
+# names and help short with "…" on a narrow one.
+cli = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
+keys = typer.Typer(
+    help="Create, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None
+)
 cli.add_typer(keys, name="keys")
 
 T = TypeVar("T")
@@ -35,11 +38,56 @@ T = TypeVar("T")
 DEFAULT_WORKERS = os.cpu_count() or 1
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"newsdesk {version('newsdesk')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+def _require_database() -> None:
+    """Exit 2 with one line on stderr, saying which database and what to do, unless the
+    configured database is there, answers and is migrated."""
+    from app.ops import service as ops
+    from app.settings import get_settings
+
+    problem = ops.database_problem(get_settings().database_url)
+    if problem:
+        typer.echo(problem, err=True)
+        raise typer.Exit(code=2)
+
+
+def _engine(statement_timeout: float | None = None) -> "AsyncEngine":
+    """An engine on the configured database, with every model mapped: a command's queries
+    may reach any of them through relationships."""
+    from app import models  # noqa: F401
+    from app.db import create_engine
+    from app.settings import get_settings
+
+    return create_engine(get_settings().database_url, statement_timeout)
+
+
+def _run(work: "Callable[[AsyncSession], Awaitable[T]]") -> T:
     """Run `work` in one transaction against the configured database."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
 
     async def main() -> T:
-        engine = create_engine(get_settings().database_url)
+        engine = _engine()
         try:
             async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
                 return await work(session)
@@ -53,6 +101,11 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 def metrics_shared_by(workers: int) -> Iterator[None]:
     """With several workers, Prometheus counters live in files of a directory they share
     (prometheus-client's multiprocess mode), fresh for each run of the server."""
+    import shutil
+    import tempfile
+
+    from app.ops.metrics import MULTIPROCESS_DIRECTORY
+
     if workers == 1 or os.environ.get(MULTIPROCESS_DIRECTORY):
         yield
         return
@@ -65,36 +118,24 @@ def metrics_shared_by(workers: int) -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _migrate() -> None:
+def _migrate() -> str:
+    """Bring the configured database's schema up to head; the head."""
+    from alembic import command
+
+    from app.ops import service as ops
+    from app.settings import get_settings
+
     command.upgrade(ops.alembic_config(get_settings().database_url), "head")
+    return ops.head()
 
 
-@cli.command()
+@cli.command(short_help="Create the database, or bring its schema up to date.")
 def migrate() -> None:
-    """Bring the database schema up to date (alembic upgrade head)."""
-    _migrate()
-    typer.echo(f"Database migrated to {ops.head()}.")
+    """Create the database, or bring its schema up to date (alembic upgrade head)."""
+    typer.echo(f"Database migrated to {_migrate()}.")
 
 
-class StopListeningFirst(Multiprocess):
-    """uvicorn's supervisor of several workers, except that SIGTERM (or SIGINT) closes its
-    listening socket at once: uvicorn's own keeps it open until every worker has drained,
-    and new clients meanwhile wait in the backlog, unanswered, instead of being refused."""
-
-    def handle_term(self) -> None:
-        self._stop_listening()
-        super().handle_term()
-
-    def handle_int(self) -> None:
-        self._stop_listening()
-        super().handle_int()
-
-    def _stop_listening(self) -> None:
-        for sock in self.sockets:
-            sock.close()
-
-
-@cli.command()
+@cli.command(short_help="Serve the API.")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -115,18 +156,17 @@ def serve(
 ) -> None:
     """Serve the API. SQLite databases are migrated first; PostgreSQL must already be.
     SIGTERM stops taking connections and exits once the requests in flight are done."""
-    url = get_settings().database_url
-    if url.startswith("sqlite"):
+    import uvicorn
+
+    from app.ops.access_log import log_config
+    from app.server import StopListeningFirst
+    from app.settings import get_settings
+
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite"):
         _migrate()
     else:
-        revision = _run(ops.current_revision)
-        if revision != ops.head():
-            typer.echo(
-                f"The database is at schema {revision or 'nothing'}, not {ops.head()}. "
-                "Run `newsdesk migrate` first.",
-                err=True,
-            )
-            raise typer.Exit(code=1)
+        _require_database()
     with metrics_shared_by(workers):
         config = uvicorn.Config(
             "app.main:create_app",
@@ -135,8 +175,10 @@ def serve(
             port=port,
             workers=workers,
             loop="uvloop",
-            http=LimitedHttpToolsProtocol,
-            timeout_keep_alive=get_settings().keep_alive_seconds,
+            # Named, not imported: a worker loads it only once it answers health checks.
+            http="app.server:LimitedHttpToolsProtocol",
+            timeout_keep_alive=settings.keep_alive_seconds,
+            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
             proxy_headers=False,  # the app decides whom to believe: NEWSDESK_TRUSTED_PROXIES
             log_level="info",
             log_config=log_config(access_log),
@@ -149,16 +191,24 @@ def serve(
             StopListeningFirst(config, sockets=[config.bind_socket()]).run()
 
 
-@cli.command()
+@cli.command(short_help="Run the webhook dispatcher on its own.")
 def worker() -> None:
     """Run the webhook dispatcher on its own (with NEWSDESK_WEBHOOKS_DISPATCHER=false for
     `serve`, or beside it: one dispatcher leads at a time). Stops cleanly on SIGTERM/SIGINT,
     after the sends in flight."""
+    import asyncio
+    import signal as signal_module
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.settings import get_settings
     from app.webhooks.dispatcher import Dispatcher
+
+    _require_database()
 
     async def main() -> None:
         settings = get_settings()
-        engine = create_engine(settings.database_url, settings.statement_timeout_seconds)
+        engine = _engine(settings.statement_timeout_seconds)
         dispatcher = Dispatcher(async_sessionmaker(engine, expire_on_commit=False), settings)
         loop = asyncio.get_running_loop()
         for signal in (signal_module.SIGTERM, signal_module.SIGINT):
@@ -173,12 +223,14 @@ def worker() -> None:
     asyncio.run(main())
 
 
-@cli.command()
+@cli.command(short_help="Load the demo stories.")
 def demo(
     if_empty: Annotated[bool, typer.Option(help="Only when there are no articles yet.")] = False,
 ) -> None:
     """Load the demo stories (published, with their claims and sources)."""
     from app import demo as demo_content
+
+    _require_database()
 
     loaded = _run(lambda session: demo_content.load(session, only_if_empty=if_empty))
     typer.echo(
@@ -188,7 +240,7 @@ def demo(
     )
 
 
-@cli.command()
+@cli.command(short_help="Make a draft article from a raw story page.")
 def ingest(
     file: Annotated[
         typer.FileText,
@@ -204,6 +256,7 @@ def ingest(
     from app.errors import AppError
     from app.ingest import service as ingesting
 
+    _require_database()
     try:
         content = file.read()
     except UnicodeDecodeError:
@@ -227,7 +280,7 @@ def ingest(
     )
 
 
-@cli.command()
+@cli.command(short_help="Remove deleted articles for good.")
 def purge(
     older_than: Annotated[
         int, typer.Option(min=0, help="Remove articles deleted more than this many days ago.")
@@ -235,11 +288,16 @@ def purge(
 ) -> None:
     """Physically remove deleted articles, with their claims and history (admin only: this
     is the one operation that loses data)."""
+    from datetime import timedelta
+
+    from app.articles import workflow
+
+    _require_database()
     removed = _run(lambda session: workflow.purge(session, timedelta(days=older_than)))
     typer.echo(f"Purged {removed} deleted article{'s' if removed != 1 else ''}.")
 
 
-@cli.command("export")
+@cli.command("export", short_help="Write every article as NDJSON: a backup.")
 def export_archive(
     out: Annotated[
         typer.FileBinaryWrite | None,
@@ -252,11 +310,12 @@ def export_archive(
 
     from app.archive.export import export_articles
 
+    _require_database()
     exported = _run(lambda session: export_articles(session, out or sys.stdout.buffer))
     typer.echo(f"Exported {exported} article{'s' if exported != 1 else ''}.", err=True)
 
 
-@cli.command("import")
+@cli.command("import", short_help="Load a `newsdesk export` file into an empty database.")
 def import_archive(
     file: Annotated[
         typer.FileBinaryRead, typer.Argument(metavar="FILE", help="An export; - reads stdin.")
@@ -265,6 +324,7 @@ def import_archive(
     """Load a `newsdesk export` file into an empty database: all of it, or nothing."""
     from app.archive.importer import ImportRefused, import_articles
 
+    _require_database()
     try:
         imported = _run(lambda session: import_articles(session, file))
     except ImportRefused as error:
@@ -273,7 +333,7 @@ def import_archive(
     typer.echo(f"Imported {imported} article{'s' if imported != 1 else ''}.")
 
 
-@keys.command("create")
+@keys.command("create", short_help="Create a key, shown once.")
 def create_key(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
     scope: Annotated[list[Scope], typer.Option(help="Repeat for several scopes.")],
@@ -288,22 +348,27 @@ def create_key(
     ] = None,
 ) -> None:
     """Create a key. The key itself is printed once, alone on the last line."""
+    from app.auth import service as keys_service
+
+    _require_database()
     key, secret = _run(lambda session: keys_service.create(session, name, scope, rate_limit))
     typer.echo(f"Created key {key.id} ({key.name}) with scopes {', '.join(key.scopes)}.")
     typer.echo(secret)
 
 
-@keys.command("list")
+@keys.command("list", short_help="List keys (never the keys themselves).")
 def list_keys() -> None:
     """List keys (never the keys themselves)."""
+    from app.auth import service as keys_service
 
-    async def all_keys(session: AsyncSession) -> list[keys_service.ApiKey]:
+    async def all_keys(session: "AsyncSession") -> "list[ApiKey]":
         found, cursor = await keys_service.list_keys(session, 100, None)
         while cursor:
             more, cursor = await keys_service.list_keys(session, 100, cursor)
             found += more
         return found
 
+    _require_database()
     for key in _run(all_keys):
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
         rate = f"{key.rate_limit}/min" if key.rate_limit else "default rate"
@@ -311,15 +376,18 @@ def list_keys() -> None:
         typer.echo(f"{key.id}  {key.prefix}…  {key.name:<20} {scopes:<40} {rate:<14} {state}")
 
 
-@keys.command("revoke")
+@keys.command("revoke", short_help="Revoke a key by id.")
 def revoke_key(key_id: str) -> None:
     """Revoke a key by id."""
     import uuid
+
+    from app.auth import service as keys_service
 
     try:
         parsed = uuid.UUID(key_id)
     except ValueError:
         raise typer.BadParameter(f"{key_id!r} is not a key id") from None
+    _require_database()
     try:
         _run(lambda session: keys_service.revoke(session, parsed))
     except keys_service.KeyNotFound as error:
@@ -328,7 +396,7 @@ def revoke_key(key_id: str) -> None:
     typer.echo(f"Revoked key {parsed}.")
 
 
-@cli.command()
+@cli.command(short_help="Create stories on a remote Newsdesk over HTTP.")
 def post(
     file: Annotated[
         str,
@@ -383,6 +451,9 @@ def post(
     client = posting.Client(api, key, retries=retries, backoff=backoff, timeout=timeout)
     try:
         results = posting.post_all(client, stories, publish=publish)
+    except posting.Unreachable as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
     finally:
         client.close()
     for line in posting.summary(results):
@@ -391,7 +462,7 @@ def post(
         raise typer.Exit(code=1)
 
 
-@cli.command()
+@cli.command(short_help="Print the OpenAPI document the app serves.")
 def openapi() -> None:
     """Print the OpenAPI document the app serves (the committed contract)."""
     import json

@@ -3,8 +3,6 @@ Cache-Control by audience and `Surrogate-Key` for CDN purges."""
 
 import hashlib
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -29,21 +27,6 @@ T = TypeVar("T")
 
 # The gzip-encoded bytes are another representation, so they get their own strong ETag.
 GZIP_ETAG_SUFFIX = "-gzip"
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """A `Retry-After` value (seconds, or an HTTP date) as seconds from now; None if absent
-    or unreadable."""
-    value = (value or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def entity_tag(body: bytes) -> str:

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
 from app.auth.dependencies import current_caller, require_scope
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.auth.service import KEY_PREFIX
 from app.errors import FieldError, Problem
 

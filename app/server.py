@@ -1,5 +1,5 @@
 """How `newsdesk serve` speaks HTTP/1.1: uvicorn's httptools protocol, with the limits it
-lacks against slow and oversized requests.
+lacks against slow and oversized requests; and how it supervises several workers.
 
 uvicorn closes idle keep-alive connections (`timeout_keep_alive`) but would otherwise wait
 forever for a request head sent a byte at a time, buffer a head of any size, and wait
@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from app import problems
 from app.errors import PROBLEM_MEDIA_TYPE
@@ -136,3 +137,21 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+class StopListeningFirst(Multiprocess):
+    """uvicorn's supervisor of several workers, except that SIGTERM (or SIGINT) closes its
+    listening socket at once: uvicorn's own keeps it open until every worker has drained,
+    and new clients meanwhile wait in the backlog, unanswered, instead of being refused."""
+
+    def handle_term(self) -> None:
+        self._stop_listening()
+        super().handle_term()
+
+    def handle_int(self) -> None:
+        self._stop_listening()
+        super().handle_int()
+
+    def _stop_listening(self) -> None:
+        for sock in self.sockets:
+            sock.close()

@@ -5,13 +5,15 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app import defaults
+
 
 class Settings(BaseSettings):
     """Every setting can be given as a `NEWSDESK_<NAME>` environment variable."""
 
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./var/newsdesk.db"
+    database_url: str = defaults.DATABASE_URL
     public_base_url: str = "http://127.0.0.1:8000"
     # The publisher named in schema.org JSON-LD; its URL is public_base_url unless set.
     publisher_name: str = "Newsdesk"
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10, gt=0)
     body_idle_timeout_seconds: float = Field(default=30, gt=0)
     keep_alive_seconds: int = Field(default=5, ge=1)
+    # With several workers, `newsdesk serve` restarts a worker that does not answer its
+    # health check within this long; a worker starting on a busy machine needs seconds.
+    worker_healthcheck_seconds: int = Field(default=30, ge=1)
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024

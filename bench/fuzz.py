@@ -22,7 +22,7 @@ import schemathesis
 from schemathesis.engine import events
 from schemathesis.python import asgi
 
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.errors import PROBLEM_MEDIA_TYPE
 from bench.run import REPO, BenchError, background, free_port, log, run_command
 

@@ -18,7 +18,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.db import create_engine, get_sessionmaker
 from app.main import create_app
 from app.ops.service import alembic_config

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from tests.auth.test_matrix import TABLE, Seed
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.articles.models import Article, ArticleRevision
 from app.auth import service as keys
-from app.auth.models import ApiKey, Scope
+from app.auth.models import ApiKey
+from app.auth.scopes import Scope
 from app.idempotency.models import IdempotencyRecord
 from tests.factories import article_data, make_article
 from tests.helpers import assert_problem, count_rows
@@ -103,7 +104,7 @@ async def test_keys_are_scoped_to_the_api_key_that_sent_them(client, session, wr
 
 async def _admin(client, session) -> dict[str, str]:  # type: ignore[no-untyped-def]
     from app.auth import service as keys
-    from app.auth.models import Scope
+    from app.auth.scopes import Scope
 
     _, secret = await keys.create(session, "admin", [Scope.admin])
     await session.commit()

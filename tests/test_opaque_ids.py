@@ -4,7 +4,7 @@ for any unknown id), never a validation error about its format."""
 import pytest
 
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.anyio

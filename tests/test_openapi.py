@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.main import create_app
 from app.settings import Settings
 from tests.auth.test_matrix import PUBLIC, READ, TABLE, Seed

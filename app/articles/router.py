@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app import errors
 from app.auth.dependencies import Publisher, Reader, Writer, require_scope
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.db import Session, Sessionmaker, commits_on_its_own
 from app.fields import TimeOrDate
 from app.http import (

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.db import Session
 from app.errors import Forbidden, Unauthorized
 
-from .models import ApiKey, Scope
+from .models import ApiKey
+from .scopes import Scope
 
 R = TypeVar("R")
 

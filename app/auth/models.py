@@ -1,4 +1,3 @@
-import enum
 import uuid
 from datetime import datetime
 
@@ -6,13 +5,6 @@ from sqlalchemy import JSON, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
-
-
-class Scope(enum.StrEnum):
-    read = "content:read"
-    write = "content:write"
-    publish = "content:publish"
-    admin = "admin"
 
 
 class ApiKey(Base):

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.fields import text
 
-from .models import Scope
+from .scopes import Scope
 
 
 class KeyCreate(BaseModel):

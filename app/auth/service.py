@@ -9,7 +9,8 @@ from app.errors import NotFound
 from app.pagination import Keyset, fetch_page
 
 from .dependencies import hash_key, prefix_of
-from .models import ApiKey, Scope
+from .models import ApiKey
+from .scopes import Scope
 
 KEY_PREFIX = "nd_"
 BY_CREATION = Keyset("keys", [ApiKey.created_at, ApiKey.id], [datetime, uuid.UUID], False)

@@ -8,7 +8,7 @@ from app.articles import service as articles
 from app.articles.dependencies import WritableArticle
 from app.articles.models import Article
 from app.auth.dependencies import CurrentCaller, Reader, Writer, require_scope
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.db import Session
 from app.fields import OpaqueId, parse_id
 from app.http import (

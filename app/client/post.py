@@ -5,7 +5,8 @@ derived from those bytes, so running the same file again, or retrying a request 
 answer was lost, gets the first response back (`Idempotent-Replayed: true`) and writes
 nothing. Transient failures are retried with exponential backoff and jitter, never sooner
 than a `Retry-After` asks; other client errors are reported with the server's problem
-details and not retried.
+details and not retried. When no attempt at a story could even connect, the server is
+unreachable: the run stops there instead of waiting through the same retries for each story.
 """
 
 import hashlib
@@ -21,7 +22,7 @@ import tenacity
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from app.http import retry_after_seconds
+from app.retry_after import retry_after_seconds
 
 FORMATS = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 RETRIED_STATUSES = frozenset({408, 429, 502, 503, 504})
@@ -41,8 +42,16 @@ class Transient(Exception):
         self.retry_after = retry_after
 
 
+class NoConnection(Transient):
+    """The server could not be connected to (refused, unknown host, connect timeout)."""
+
+
 class Failed(Exception):
     """A request that failed for good: trying it again would not help."""
+
+
+class Unreachable(Failed):
+    """No attempt could connect to the server: no other story would get through either."""
 
 
 class Refused(Failed):
@@ -138,6 +147,7 @@ class Result:
     published: bool = False
     error: str | None = None
     refused: bool = False  # the API key was refused: sending the rest is pointless
+    unreachable: bool = False  # no connection to the server: the run stops here
 
     @property
     def slug(self) -> str:
@@ -159,8 +169,9 @@ class Client:
     """The Newsdesk API at `api` (its base URL; `/v1` is added), with the key `key`."""
 
     def __init__(self, api: str, key: str, *, retries: int, backoff: float, timeout: float) -> None:
+        self.base = api.rstrip("/").removesuffix("/v1") + "/v1"
         self.http = httpx.Client(
-            base_url=api.rstrip("/").removesuffix("/v1") + "/v1",
+            base_url=self.base,
             headers={"Authorization": f"Bearer {key}"},
             timeout=timeout,
         )
@@ -194,19 +205,26 @@ class Client:
         except Failed as error:
             result.error = str(error)
             result.refused = isinstance(error, Refused)
+            result.unreachable = isinstance(error, Unreachable)
         return result
 
     def _call(self, path: str, key: str, body: bytes = b"") -> httpx.Response:
         """POST with retries; the 2xx response, or Failed saying why there is none."""
         try:
             response = self.retrying(self._send, path, key, body)
+        except NoConnection as error:
+            raise Unreachable(f"gave up after {self._attempts}: {error}") from None
         except Transient as error:
-            raise Failed(f"gave up after {self.attempts} attempts: {error}") from None
+            raise Failed(f"gave up after {self._attempts}: {error}") from None
         if response.status_code == 401:
             raise Refused(_reason(response))
         if not response.is_success:
             raise Failed(_reason(response))
         return response
+
+    @property
+    def _attempts(self) -> str:
+        return f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
 
     def _send(self, path: str, key: str, body: bytes) -> httpx.Response:
         headers = {"Idempotency-Key": f'"{key}"'}
@@ -214,6 +232,8 @@ class Client:
             headers["Content-Type"] = "application/json"
         try:
             response = self.http.post(path, content=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise NoConnection(f"{type(error).__name__}: {error}".removesuffix(": ")) from error
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
             raise Transient(f"{type(error).__name__}: {error}".removesuffix(": ")) from error
         if response.status_code in RETRIED_STATUSES or _in_flight(response):
@@ -261,7 +281,7 @@ def _reason(response: httpx.Response) -> str:
 def post_all(client: Client, stories: Sequence[Story], *, publish: bool) -> list[Result]:
     """Post the stories in order: with a progress bar when there are several and stderr is
     a terminal, else a line on stderr as each is done. Once the key is refused, the rest are
-    not sent."""
+    not sent; once the server is unreachable, Unreachable says where the run stopped."""
     console = Console(stderr=True)
     bar = len(stories) > 1 and console.is_terminal
     results: list[Result] = []
@@ -276,12 +296,23 @@ def post_all(client: Client, stories: Sequence[Story], *, publish: bool) -> list
             else:
                 result = client.post(story, publish=publish)
                 refused = result.refused
+                if result.unreachable:
+                    raise Unreachable(_stopped(client, result, len(stories) - number))
             results.append(result)
             progress.advance(task)
             if not bar:
                 line = f"[{number}/{len(stories)}] {story.label} {result.slug}: {result.state()}"
                 print(line, file=sys.stderr, flush=True)
     return results
+
+
+def _stopped(client: Client, result: Result, after: int) -> str:
+    """Why the run stopped at `result`'s story, and what was not sent."""
+    said = f"The server at {client.base} is unreachable ({result.error})"
+    if not after:
+        return f"{said}."
+    rest = "the story after it was" if after == 1 else f"the {after} stories after it were"
+    return f"{said}: stopped at {result.story.label}; {rest} not sent."
 
 
 def summary(results: Sequence[Result]) -> list[str]:

@@ -97,8 +97,14 @@ def log_config(access_log: bool) -> dict[str, Any]:
         "formatters": {
             "json": {
                 "()": JsonFormatter,
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                # The worker's pid: with several workers, which one served the request.
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+                "rename_fields": {
+                    "asctime": "time",
+                    "levelname": "level",
+                    "name": "logger",
+                    "process": "pid",
+                },
             },
             "plain": {"format": "%(levelname)s:     %(message)s"},
         },

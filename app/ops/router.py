@@ -4,7 +4,7 @@ from pydantic import BaseModel
 
 from app import problems
 from app.auth.dependencies import require_scope
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.db import Session
 from app.errors import NotFound, problem_response, problem_type
 from app.http import AuthFirstRoute, cached_bytes, cached_json

@@ -1,11 +1,15 @@
+import asyncio
 from functools import lru_cache
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -32,16 +36,56 @@ async def current_revision(session: AsyncSession) -> str | None:
         return None
 
 
+def _behind(revision: str | None) -> str | None:
+    """What is wrong with a schema at `revision`, and what to do; None when it is at head."""
+    if revision == head():
+        return None
+    return f"schema is at {revision or 'nothing'}, not {head()}: run `newsdesk migrate`"
+
+
 async def readiness_problem(session: AsyncSession) -> str | None:
     """Why the service cannot serve yet, or None when it can."""
     try:
         await session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return "The database does not answer."
-    revision = await current_revision(session)
-    if revision != head():
-        return (
-            f"The database schema is at {revision or 'nothing'}, not {head()}: "
-            "run `newsdesk migrate`."
-        )
-    return None
+    behind = _behind(await current_revision(session))
+    return f"The database {behind}." if behind else None
+
+
+def database_problem(url: str) -> str | None:
+    """Why a command cannot work on the database at `url` (none there, no answer, a schema
+    not at head), in one line that names it and says what to do; None when it can. A SQLite
+    file that is not there is reported, not created. For commands: runs its own loop."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        return f"NEWSDESK_DATABASE_URL is not a database URL: {error}."
+    # render_as_string() shows any password as ***.
+    named = f"The database at {parsed.render_as_string()} (NEWSDESK_DATABASE_URL)"
+    file = parsed.database or ""
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and file not in ("", ":memory:")
+        and not file.startswith("file:")
+        and not Path(file).exists()
+    ):
+        return f"{named} does not exist: run `newsdesk migrate` to create it."
+    try:
+        revision = asyncio.run(_revision_at(url))
+    except (SQLAlchemyError, OSError) as error:
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+        reason = (str(cause).strip().splitlines() or [""])[0]
+        return f"{named} cannot be reached ({type(cause).__name__}: {reason})."
+    behind = _behind(revision)
+    return f"{named}: its {behind}." if behind else None
+
+
+async def _revision_at(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            await session.execute(text("SELECT 1"))  # fails when the database does not answer
+            return await current_revision(session)
+    finally:
+        await engine.dispose()

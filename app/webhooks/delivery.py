@@ -13,7 +13,7 @@ import orjson
 
 from app.changes.models import ChangeEvent
 from app.fields import rfc3339
-from app.http import retry_after_seconds
+from app.retry_after import retry_after_seconds
 from app.settings import Settings
 
 from . import addresses, signing

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.archive import export, importer
 from app.articles.models import Article, ArticleRevision, publicly_visible
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import create_engine, get_sessionmaker

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.db import get_sessionmaker
 from app.main import create_app
 from app.ops import swagger_ui

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.db import create_engine
 from app.ops.service import alembic_config
 from app.settings import Settings

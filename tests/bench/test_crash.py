@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.articles.models import Article, ArticleRevision
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.claims.models import Attribution
 from app.db import create_engine
 from app.ops.service import alembic_config

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.client import post as posting
 from tests.databases import fresh_database
 from tests.factories import article_data
 from tests.helpers import ROOT, free_port, newsdesk, serving
@@ -390,17 +391,38 @@ def test_a_timeout_is_retried(tmp_path: Path) -> None:
     assert received[0].key == received[1].key
 
 
-def test_an_unreachable_server_is_given_up_on(tmp_path: Path) -> None:
-    stories = ndjson(tmp_path / "stories.ndjson", ARTICLE)
+def test_an_unreachable_server_stops_the_run_after_the_first_story(tmp_path: Path) -> None:
+    stories = ndjson(tmp_path / "stories.ndjson", *[article_data(slug=f"s-{n}") for n in (1, 2, 3)])
+    api = f"http://127.0.0.1:{free_port()}"
 
-    result = post(
-        stories, "--api", f"http://127.0.0.1:{free_port()}", "--key", "k", "--retries", "1"
-    )
+    result = post(stories, "--api", api, "--key", "k", "--retries", "1")
 
     assert result.returncode == 1
-    assert outcomes(result)["line 1"][1].startswith(
-        "failed: gave up after 2 attempts: ConnectError"
+    assert result.stdout == ""
+    [said] = result.stderr.strip().splitlines()
+    assert said.startswith(f"The server at {api}/v1 is unreachable (gave up after 2 attempts: ")
+    assert said.endswith("stopped at line 1; the 2 stories after it were not sent.")
+
+
+# tenacity 9.2 deprecates the `initial` that app/client/post.py passes (not changed here).
+@pytest.mark.filterwarnings("ignore:The 'initial' parameter is deprecated:DeprecationWarning")
+def test_once_the_server_is_unreachable_no_other_story_is_tried() -> None:
+    tried: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        tried.append(request.headers["Idempotency-Key"])
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    stories = posting.parse("".join(json.dumps(article_data()) + "\n" for _ in range(3)), "ndjson")
+    client = posting.Client("http://down.test", "k", retries=2, backoff=0, timeout=1)
+    client.http = httpx.Client(
+        base_url="http://down.test/v1", transport=httpx.MockTransport(refuse)
     )
+
+    with pytest.raises(posting.Unreachable, match="stopped at line 1"):
+        posting.post_all(client, stories, publish=False)
+
+    assert tried == [f'"{stories[0].key}"'] * 3
 
 
 @pytest.mark.parametrize(

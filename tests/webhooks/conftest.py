@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import service as keys
-from app.auth.models import Scope
+from app.auth.scopes import Scope
 from app.settings import Settings
 from app.webhooks.dispatcher import Dispatcher, http_client
 from tests.helpers import create_article
