@@ -132,7 +132,17 @@ def _migrate() -> str:
 @cli.command(short_help="Create the database, or bring its schema up to date.")
 def migrate() -> None:
     """Create the database, or bring its schema up to date (alembic upgrade head)."""
-    typer.echo(f"Database migrated to {_migrate()}.")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.ops import service as ops
+    from app.settings import get_settings
+
+    try:
+        head = _migrate()
+    except (SQLAlchemyError, OSError) as error:
+        typer.echo(ops.unreachable(get_settings().database_url, error), err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"Database migrated to {head}.")
 
 
 @cli.command(short_help="Serve the API.")

@@ -194,10 +194,11 @@ def test_an_unmigrated_database_is_refused_with_one_line(
 def test_an_unreachable_postgres_is_one_line_with_the_password_masked(tmp_path: Path) -> None:
     url = f"postgresql+asyncpg://newsdesk:s3cret@127.0.0.1:{free_port()}/newsdesk"
 
-    said = one_line(run_in(tmp_path, "keys", "list", url=url))
+    for command in (("keys", "list"), ("migrate",)):
+        said = one_line(run_in(tmp_path, *command, url=url))
 
-    assert f"postgresql+asyncpg://newsdesk:***@127.0.0.1:{url.rsplit(':', 1)[1]}" in said
-    assert "s3cret" not in said
+        assert f"postgresql+asyncpg://newsdesk:***@127.0.0.1:{url.rsplit(':', 1)[1]}" in said
+        assert "cannot be reached" in said and "s3cret" not in said
 
 
 # --- help and version ----------------------------------------------------------------------

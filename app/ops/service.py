@@ -61,8 +61,7 @@ def database_problem(url: str) -> str | None:
         parsed = make_url(url)
     except ArgumentError as error:
         return f"NEWSDESK_DATABASE_URL is not a database URL: {error}."
-    # render_as_string() shows any password as ***.
-    named = f"The database at {parsed.render_as_string()} (NEWSDESK_DATABASE_URL)"
+    named = _named(url)
     file = parsed.database or ""
     if (
         parsed.get_backend_name() == "sqlite"
@@ -74,11 +73,21 @@ def database_problem(url: str) -> str | None:
     try:
         revision = asyncio.run(_revision_at(url))
     except (SQLAlchemyError, OSError) as error:
-        cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
-        reason = (str(cause).strip().splitlines() or [""])[0]
-        return f"{named} cannot be reached ({type(cause).__name__}: {reason})."
+        return unreachable(url, error)
     behind = _behind(revision)
     return f"{named}: its {behind}." if behind else None
+
+
+def _named(url: str) -> str:
+    # render_as_string() shows any password as ***.
+    return f"The database at {make_url(url).render_as_string()} (NEWSDESK_DATABASE_URL)"
+
+
+def unreachable(url: str, error: Exception) -> str:
+    """One line for a database that did not answer: which one, and the driver's reason."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+    reason = (str(cause).strip().splitlines() or [""])[0]
+    return f"{_named(url)} cannot be reached ({type(cause).__name__}: {reason})."
 
 
 async def _revision_at(url: str) -> str | None:
