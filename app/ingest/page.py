@@ -19,6 +19,8 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # Under this many words, a line without sentence punctuation is not story text.
 SHORT_LINE_WORDS = 6
 HEADLINE_MIN_WORDS = 4
+# Fewer words make a headline only right before the story's first sentence.
+SHORT_HEADLINE_MIN_WORDS = 2
 # A line this long that ends like a sentence is where the story begins.
 STORY_PARAGRAPH_WORDS = 15
 HEADLINE_MAX_CHARS = 300
@@ -89,7 +91,20 @@ def _headline_at(lines: list[str]) -> int:
         wordy = words >= 0.6 * len(line.split())  # not a ticker or a list of figures
         if words >= HEADLINE_MIN_WORDS and len(line) <= HEADLINE_MAX_CHARS and wordy:
             return index
+        if words >= SHORT_HEADLINE_MIN_WORDS and wordy and _opens_story(line, lines[index + 1 :]):
+            return index
     raise NoStory("No headline found: the page has no line of four words or more.")
+
+
+def _opens_story(line: str, after: list[str]) -> bool:
+    """A short headline ("Bank shake-up"): a line that is not a sentence, right before one.
+    A label ("Breaking news") is followed by a headline, which does not end like a sentence."""
+    following = next((other for other in after if other), "")
+    return (
+        not SENTENCE_END.search(line)
+        and _is_prose(following)
+        and bool(SENTENCE_END.search(following))
+    )
 
 
 def _is_story_paragraph(line: str) -> bool:

@@ -3,6 +3,7 @@ and for an anonymous source its description and affiliation. The article is read
 names it introduces, so that a later surname ("Putin"), pronoun ("she", "it") or short
 reference ("the department", "the study") resolves to what it names."""
 
+import itertools
 import re
 
 from app.sources.models import SourceKind
@@ -206,11 +207,22 @@ class Resolver:
     def _spoken_for(self, words: list[str]) -> SourceCreate | None:
         """'A SkyVista spokeswoman', 'a spokesman for the Interior Ministry', 'a museum
         spokeswoman' (the museum named before): the body they speak for."""
+        title, *rest = words
+        if title.casefold() in lexicon.SPOKESPEOPLE and rest and rest[0][:1].isupper():
+            # A title before a name ("Representative Jane Holt of Ohio") is that person.
+            return self._person(list(itertools.takewhile(lambda w: w[:1].isupper(), rest)))
         text = " ".join(words)
         behalf = re.search(r"\b(?:for|of|at)\s+(?:the\s+)?(?:[a-z]+\s+)?(?P<body>[A-Z].*)$", text)
         if behalf:
             return self._resolve(behalf["body"])
-        named = [w for w in words if w[:1].isupper() and w.casefold() not in ("a", "an", "the")]
+        # The title itself is left out ("Spokeswoman Ana Pell" is Ana Pell), so each step
+        # resolves fewer words than the one before.
+        named = [
+            w
+            for w in words
+            if w[:1].isupper()
+            and w.casefold().strip(".,") not in lexicon.SPOKESPEOPLE | {"a", "an", "the"}
+        ]
         if named:
             return self._resolve(" ".join(named))
         for word in words:

@@ -184,3 +184,42 @@ async def test_an_outlet_that_reported_is_a_publication_even_if_unlisted(client,
     }
     assert ("Nordic Wire", "publication", "first_reported_by") in cited
     assert ("Mara Lind", "person", "asserted_by") in cited
+
+
+SHAKE_UP = """Bank shake-up
+
+The bank named a new chief on Wednesday.
+
+"We need answers," said Representative Jane Holt of Ohio, the ranking Democrat.
+
+"We are reviewing it," said Spokeswoman Ana Pell.
+"""
+
+
+async def test_speakers_named_after_their_title_are_those_people(client, writer):
+    # "Spokeswoman Ana Pell" once sent the source resolver round in circles (a 500).
+    response = await client.post(
+        "/v1/ingest?dry_run=true", content=SHAKE_UP.encode(), headers={**writer, **TEXT}
+    )
+    assert response.status_code == 200, response.text
+    draft = response.json()
+    assert draft["headline"] == "Bank shake-up"
+    sources = [
+        [(a["source"]["name"], a["source"]["kind"]) for a in claim["attributions"]]
+        for claim in draft["claims"]
+    ]
+    assert sources == [[("Jane Holt", "person")], [("Ana Pell", "person")]]
+
+
+async def test_a_three_paragraph_brief_is_a_story(client, writer):
+    brief = SHAKE_UP.replace(
+        '"We are reviewing it," said Spokeswoman Ana Pell.', "The bank declined to comment."
+    )
+    response = await client.post(
+        "/v1/ingest?dry_run=true", content=brief.encode(), headers={**writer, **TEXT}
+    )
+    assert response.status_code == 200, response.text
+    draft = response.json()
+    assert draft["headline"] == "Bank shake-up"
+    assert draft["body"].split("\n\n")[0] == "The bank named a new chief on Wednesday."
+    assert draft["body"].endswith("The bank declined to comment.")
