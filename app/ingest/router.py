@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -99,7 +100,8 @@ async def ingest(
     """Turn a raw story page into a draft: page furniture dropped, headline, deck and body
     found, and each attributed sentence stored as a claim with its sources (matched to
     existing ones), anchored in the body. An editor reviews it before publishing."""
-    draft = service.draft(await _raw(request, section, tag))
+    # Reading and parsing the page is CPU work: in a thread, so other requests go on.
+    draft = await anyio.to_thread.run_sync(service.draft, await _raw(request, section, tag))
     if dry_run:
         return idem.keep(json_response(draft.model_dump(mode="json", exclude_none=True)))
     article = await service.store(session, draft, caller.name)

@@ -14,7 +14,7 @@ from app.articles.schemas import ArticleWrite, Author, Body
 from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, AnchorWrite, AttributionWrite, ClaimWrite
 from app.errors import Invalid, field_message
 
-from . import attribution, page
+from . import attribution, language, page
 from .sources import Resolver
 
 # Text with more of these than this share of its characters is not text.
@@ -111,7 +111,7 @@ def draft(raw: Raw) -> ArticleWrite:
         raise _cannot_store(error, ["body"]) from None
     projection = plain_text(body)
     reading = attribution.Reading()
-    for paragraph in story.paragraphs:
+    for paragraph in language.parse(story.paragraphs):
         attribution.read_paragraph(paragraph, reading)
         if len(reading.claims) > MAX_CLAIMS_PER_ARTICLE:
             raise Invalid(
