@@ -241,7 +241,7 @@ class Locator:
             at = self.haystack.find(needle)
         if at < 0:
             return None
-        self.cursor = at
+        self.cursor = at + 1  # a repeated sentence is found at its next occurrence
         return self.offsets[at], self.offsets[at + len(needle) - 1] + 1
 
 
