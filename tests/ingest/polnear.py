@@ -523,16 +523,21 @@ def score_article(article: Article) -> Result:
     try:
         found, unmapped, paragraphs, bare = extract(text)
     except AppError as error:
-        result = score(article.name, text, annotation, [], [])
-        result.status, result.reason = "refused", f"{type(error).__name__}: {error.detail}"
-        return result
+        return _unscored(
+            article.name, text, annotation, "refused", f"{type(error).__name__}: {error.detail}"
+        )
     except Exception as error:  # a crash is a finding, not the end of the run
-        result = score(article.name, text, annotation, [], [])
-        result.status = "crashed"
-        result.reason = traceback.format_exception_only(error)[-1].strip()
-        return result
+        reason = traceback.format_exception_only(error)[-1].strip()
+        return _unscored(article.name, text, annotation, "crashed", reason)
     result = score(article.name, text, annotation, found, paragraphs)
     result.unmapped, result.claims_without_attribution = unmapped, bare
+    return result
+
+
+def _unscored(name: str, text: str, annotation: Annotation, status: str, reason: str) -> Result:
+    result = score(name, text, annotation, [], [])
+    result.status, result.reason = status, reason
+    result.misses = [(f"article {status}", gold) for _, gold in result.misses]
     return result
 
 
@@ -649,6 +654,16 @@ def errors(run: Run, root: Path, split: str, samples: int) -> str:
         for g, f in r.wrong_cues
     ]
     section("Missed gold (not detected)", misses)
+    cues_missed = Counter(
+        " ".join(words(g.cue_text))
+        for r in run.results
+        for kind, g in r.misses
+        if kind == "no claim overlaps it"
+    )
+    lines.append(
+        "  cues most often missed: "
+        + ", ".join(f"{cue or '(punctuation)'} {n}" for cue, n in cues_missed.most_common(25))
+    )
     section("False positives (claims that detect no gold)", positives)
     section("Detected, but the source differs", sources)
     section("Detected, but the cue differs", cues)
