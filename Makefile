@@ -28,9 +28,11 @@ lint: $(VENV)/.dev
 test: lint
 	$(BIN)/python -m pytest -n auto
 
-# Precision, recall and F1 of claim extraction on the hand-annotated gold set.
+# Precision, recall and F1 of claim extraction on the hand-annotated gold set, then on
+# PolNeAR's dev split (read from ../shared/polnear or $$NEWSDESK_POLNEAR; POLNEAR_ARGS="--errors 5").
 ingest-eval: $(VENV)/.dev
 	$(BIN)/python -m tests.ingest.scorer
+	$(BIN)/python -m tests.ingest.polnear $(POLNEAR_ARGS)
 
 # Load tests with wrk against SQLite and PostgreSQL, nginx alongside; rewrites BENCHMARKS.md.
 # Needs wrk and nginx: apt-get install wrk nginx-light (see bench/README.md).
