@@ -24,7 +24,9 @@ from app.claims.models import AttributionRole, ClaimKind
 from . import lexicon
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
+
+    Words = dict[int, Token]
 
 QUOTES = re.compile(r"“[^”]{3,}”|\"[^\"]{3,}\"")
 TOKEN = re.compile(r"\S+")
@@ -96,6 +98,7 @@ BACKWARD_ROLES = {
 DEFINITE_PASSIVE = re.compile(r"^(?:The|This|That|These|Those)\s+\w+(?:\s+\w+)?\s+(?:was|were)\s")
 # Parts of speech a cue can have: "said" is a VERB, "has" in "has said" an AUX.
 VERB_TAGS = {"VERB", "AUX"}
+SUBJECT_TAGS = {"PROPN", "NOUN", "PRON"}
 QUOTED_AS = re.compile(r"\b(?:was|were)\s+quoted\s+as\s+saying\b", re.IGNORECASE)
 
 
@@ -291,6 +294,45 @@ def _appositive_name(pieces: list[str]) -> str | None:
     return None
 
 
+# Parts of a subject that are not its name: "X, who leads …,", "X, 58,", "X (R-Ohio)".
+ASIDES = {"acl", "appos", "advcl", "parataxis", "punct"}
+# Subjects that name no one: "who" and "which" point back, "that"/"this" is a thing.
+NO_ONE = {"who", "which", "that", "this", "what", "there", "both", "all", "each"}
+
+
+def _parsed_subject(cue: "Token") -> str | None:
+    """The cue's subject in the parse, without its asides, as a source's mention: "" when
+    the subject can be no source ("his approach signals", "Few would argue"), None when the
+    parse gives the cue no subject (or several, which the patterns split)."""
+    subjects = [child for child in cue.children if child.dep_ == "nsubj"]
+    if len(subjects) != 1:
+        return None  # none, or a parse gone wrong ("her co-author" split in two)
+    subject = subjects[0]
+    if any(child.dep_ == "conj" for child in subject.children):
+        return None
+    if subject.lower_ in NO_ONE:
+        return None  # "X, who said …": the relative clause's antecedent is found otherwise
+    if subject.pos_ not in SUBJECT_TAGS:
+        return ""
+    named = next((c for c in subject.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
+    if named is not None and subject.pos_ == "NOUN":
+        subject = named  # "The harbour director, Mara Lind, said": Mara Lind
+    asides = {t.i for child in subject.subtree if _is_aside(child) for t in child.subtree} - {
+        subject.i
+    }
+    phrase = "".join(t.text_with_ws for t in subject.subtree if t.i not in asides)
+    return noun_phrase(phrase.strip(" ,")) or ""
+
+
+def _is_aside(token: "Token") -> bool:
+    """Set off from the name: an appositive, a parenthesis, or a relative clause after a
+    comma ("X, who leads …"; "engineers who worked on it" is a description, no aside)."""
+    if token.dep_ == "relcl":
+        first = min(t.i for t in token.subtree)
+        return first > 0 and token.doc[first - 1].text in {",", "(", "—", "–"}
+    return token.dep_ in ASIDES
+
+
 def _subject(before: str) -> str | None:
     """The noun phrase ending `before` (the text preceding a cue), if it can be a source."""
     before = before.rstrip(" ,")
@@ -350,17 +392,19 @@ def _is_document(mention: str) -> bool:
 
 
 def _cue_attributions(
-    text: str, patterns: list[tuple[int, Attributed]], verbs: frozenset[int]
+    text: str, patterns: list[tuple[int, Attributed]], words: "Words"
 ) -> list[tuple[int, Attributed]]:
     """Subject-and-cue attributions in `text`, each with the position of its cue (a word
-    the parse tagged as a verb: `verbs` holds where those start). Those the patterns found
-    already can be what a later cue refers to ("according to X, which said")."""
+    the parse made a verb; `words` are the parsed words by where they start). Those the
+    patterns found already can be what a later cue refers to ("according to X, which
+    said")."""
     found: list[tuple[int, Attributed]] = []
     for match in CUE_SPAN.finditer(text):
         verb = match["verb"]
         if not verb.islower() or verb not in lexicon.cue_forms():
             continue  # "States" in "the United States" is no cue
-        if match.start("verb") not in verbs:
+        parsed = words.get(match.start("verb"))
+        if parsed is None or parsed.pos_ not in VERB_TAGS:
             continue  # "Other states limit …", "the state of …": a noun
         base = lexicon.cue_forms()[verb][0]
         hedges = [w for w in match["aux"].split() if w.casefold() in lexicon.HEDGES]
@@ -395,7 +439,11 @@ def _cue_attributions(
             # ", adding: …" continues the main clause, whose subject was cited already.
             mention = None if found or not before.rstrip().endswith(",") else _subject(before)
         else:
-            mention = _subject(before)
+            mention = _parsed_subject(parsed)
+            if mention is None:
+                mention = _subject(before)
+            elif not mention:
+                continue
         if mention is None and not participle and re.search(r"[,“”\"]\s*$", before):
             mention = _after_np(after)  # inverted: "…," said X.
         carried = (
@@ -478,9 +526,9 @@ def _without_told_outlets(found: list[tuple[int, Attributed]], text: str) -> lis
     return [(at, a) for at, a in found if a.mention not in told]
 
 
-def attributions(text: str, verbs: frozenset[int]) -> list[tuple[int, Attributed]]:
+def attributions(text: str, words: "Words") -> list[tuple[int, Attributed]]:
     patterns = _pattern_attributions(text)
-    found = sorted(patterns + _cue_attributions(text, patterns, verbs), key=lambda f: f[0])
+    found = sorted(patterns + _cue_attributions(text, patterns, words), key=lambda f: f[0])
     unique: dict[tuple[str, AttributionRole, str], tuple[int, Attributed]] = {}
     for at, attributed in _without_told_outlets(found, text):
         key = (attributed.mention.casefold(), attributed.role, attributed.cue)
@@ -517,9 +565,10 @@ def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
 
 def read_paragraph(paragraph: "Doc", reading: Reading) -> None:
     """Add the claims of one paragraph (parsed) to `reading`."""
-    verbs = frozenset(token.idx for token in paragraph if token.pos_ in VERB_TAGS)
     for start, sentence in sentences(paragraph.text):
-        cited = attributions(sentence, frozenset(at - start for at in verbs if at >= start))
+        end = start + len(sentence)
+        words = {t.idx - start: t for t in paragraph if start <= t.idx < end}
+        cited = attributions(sentence, words)
         earlier = reading.last_attributed
         if earlier is not None:
             backward = [(at, a) for at, a in cited if _points_back(sentence, at, a)]

@@ -101,3 +101,26 @@ async def test_the_api_reads_pages_off_the_event_loop(client, writer, monkeypatc
     )
     assert response.status_code == 200, response.text
     assert threads and threads[0] is not threading.main_thread()
+
+
+SUBJECTS = """Quarry ruling upheld
+
+The appeal court upheld the quarry's permit on Monday, ending a two-year dispute.
+
+Birgit Halvorsen, who leads the district council, said the ruling was fair to both sides.
+
+Engineers who inspected the site said the blasting had cracked two walls.
+
+As the company expands, its new approach signals a break with the past.
+"""
+
+
+def test_the_speaker_is_the_cues_subject_in_the_parse() -> None:
+    draft = service.draft(service.Raw(SUBJECTS))
+    cited = [(a.source.name, a.cue) for claim in draft.claims for a in claim.attributions]
+    assert cited == [
+        # The aside between commas is no part of the name; a description without commas
+        # is the source's description; "its approach" signals, but is no one.
+        ("Birgit Halvorsen", "said"),
+        ("Engineers who inspected the site", "said"),
+    ]
