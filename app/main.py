@@ -116,7 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        per_path={"/v1/articles/bulk": settings.bulk_max_bytes},
+        per_path={
+            "/v1/articles/bulk": settings.bulk_max_bytes,
+            "/v1/ingest": settings.ingest_max_bytes,
+        },
     )
     app.add_middleware(QueryStringLimit, max_bytes=settings.max_query_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # A bulk upload is read line by line; each line may be up to max_body_bytes.
     bulk_max_bytes: int = 1024 * 1024 * 1024
+    # A story page for ingest: real pages run to a few megabytes, most of it scripts.
+    ingest_max_bytes: int = 10 * 1024 * 1024
     # Longer query strings are refused (414) before any parsing: every real one is short.
     max_query_bytes: int = Field(default=4096, ge=256)
     # Rate limits, in requests per minute: token buckets holding a minute's requests, per

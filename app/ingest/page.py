@@ -10,7 +10,10 @@ their main text by trafilatura, then read the same way.
 import re
 from dataclasses import dataclass, field
 
+import lxml.etree
+import lxml.html
 import trafilatura
+from lxml.html import HtmlElement
 
 from . import lexicon
 
@@ -185,12 +188,32 @@ def read_text(text: str) -> Page:
     return Page(headline=headline, deck=deck, paragraphs=body, authors=_authors(lines))
 
 
-def read_html(html: str) -> Page:
-    """The main text of an HTML page (scripts, navigation and boilerplate left behind)."""
+# What holds no story text; on a real page, most of its megabytes.
+NOT_CONTENT = "//script|//style|//svg|//math|//canvas|//noscript|//template|//iframe|//object"
+
+
+def content_of(html: str) -> "HtmlElement":
+    """The page parsed, without the elements that hold no text."""
+    try:
+        # libxml2 stops at a text node of 10 MB unless told the document may be huge; inline
+        # data can be that big, and the request was bounded (10 MiB) before this. A parser
+        # serves one thread at a time: a new one for each page.
+        parser = lxml.html.HTMLParser(huge_tree=True)
+        tree = lxml.html.document_fromstring(html, parser=parser)
+    except (lxml.etree.ParserError, ValueError) as error:
+        raise NoStory(f"No story found: the HTML cannot be read ({error}).") from None
+    for element in tree.xpath(NOT_CONTENT):
+        element.drop_tree()
+    return tree
+
+
+def read_html(tree: "HtmlElement") -> Page:
+    """The main text of a parsed page (navigation and boilerplate left behind)."""
+    # Metadata first: extracting the text cleans the tree in place.
+    metadata = trafilatura.extract_metadata(tree)
     text = trafilatura.extract(
-        html, include_comments=False, include_tables=False, favor_precision=True
+        tree, include_comments=False, include_tables=False, favor_precision=True
     )
-    metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata is not None and metadata.title else ""
     if not text:
         raise NoStory("No story found in the HTML: the page has no main text.")

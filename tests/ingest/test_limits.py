@@ -119,3 +119,60 @@ async def test_a_story_at_the_limits_is_still_read(client, writer):
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["claims"]) == MAX_CLAIMS_PER_ARTICLE
+
+
+STORY = [
+    CLAIM,
+    PROSE,
+    "Repair crews began lifting the broken deck boards on Monday, working from two barges.",
+    "The harbour authority said ferries would use the south quay while the work went on.",
+    "Fishing boats moored at the pier were moved to the marina before the storm arrived.",
+    "A local historian said the pier had been rebuilt twice since it opened in 1887.",
+]
+
+
+def heavy_page(megabytes: float) -> bytes:
+    """A story page as big sites serve it: the story is a few kilobytes, the rest is
+    inline data, styles, drawings and menus."""
+    story = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    menu = "<nav><ul>" + "".join(f'<li><a href="/s/{n}">Section {n}</a></li>' for n in range(800))
+    menu += "</ul></nav>"
+    icons = "<svg>" + "".join(f'<path d="M{n} {n}L{n + 1} 0"/>' for n in range(3000)) + "</svg>"
+    head = f"<html><head><title>{HEADLINE}</title><style>a{{color:red}}</style></head><body>"
+    tail = f"{menu}{icons}<article><h1>{HEADLINE}</h1>{story}</article>{menu}</body></html>"
+    filler = int(megabytes * 1024 * 1024) - len(head) - len(tail)
+    data = "<script>window.data=[" + "0," * (filler // 2 - 20) + "0]</script>"
+    return (head + data + tail).encode()
+
+
+async def test_a_real_sized_page_of_several_megabytes_is_read(client, writer):
+    # Its inline data a single text node of over 9 MB, past libxml2's default limit.
+    content = heavy_page(9.9)
+    assert 9.8 * 1024 * 1024 < len(content) < 10 * 1024 * 1024
+    response = await client.post(
+        "/v1/ingest?dry_run=true", content=content, headers={**writer, **HTML}
+    )
+    assert response.status_code == 200, response.text
+    draft = response.json()
+    assert draft["headline"] == HEADLINE
+    assert len(draft["body"].split("\n\n")) == 6
+    assert "window.data" not in draft["body"] and "Section 12" not in draft["body"]
+
+
+async def test_a_page_over_ten_mebibytes_is_refused_and_other_writes_keep_one(
+    client, writer, session
+):
+    before = await row_counts(session)
+    response = await client.post(
+        "/v1/ingest", content=heavy_page(10.01), headers={**writer, **HTML}
+    )
+    problem = assert_problem(response, 413)
+    assert str(10 * 1024 * 1024) in problem["detail"]
+    article = b'{"headline": "Pier", "body": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = await client.post(
+        "/v1/articles", content=article, headers={**writer, "Content-Type": "application/json"}
+    )
+    assert assert_problem(response, 413)["detail"] == (
+        f"The request body is larger than {1024 * 1024} bytes."
+    )
+    assert await row_counts(session) == before
