@@ -49,8 +49,11 @@ def _words(text: str) -> list[str]:
 
 def _is_furniture(line: str) -> bool:
     bare = line.strip().strip("<>|•·-–—»«›‹☰ ").casefold()
-    if not bare or bare in lexicon.FURNITURE or line.count(" | ") >= 2:
+    if not bare or bare in lexicon.FURNITURE:
         return True
+    pieces = line.split(" | ")
+    if len(pieces) >= 3 and all(len(_words(piece)) < HEADLINE_MIN_WORDS for piece in pieces):
+        return True  # "Home | News | Sport"; "Headline here | News | Site" is a title
     if any(pattern.search(bare) for pattern in lexicon.FURNITURE_PATTERNS):
         return True
     return bare.startswith(lexicon.FURNITURE_PREFIXES)
@@ -129,6 +132,22 @@ def _without_site_titles(lines: list[str]) -> list[str]:
     return kept
 
 
+# "Headline | CNN Politics", "Headline - BBC News": a browser title whose headline does not
+# also stand alone. After a bar any short name is the site; after a dash only an outlet,
+# as headlines hold dashes of their own ("Talks stall - again").
+BAR_SUFFIX = re.compile(r"^(?P<title>.+?)\s+\|\s+(?P<site>[^|]{2,60})$")
+DASH_SUFFIX = re.compile(r"^(?P<title>.+?)\s+[-–—]\s+(?P<site>[^-–—]{2,60})$")
+
+
+def _without_site_name(headline: str) -> str:
+    while (bar := BAR_SUFFIX.match(headline)) and len(_words(bar["title"])) >= 2:
+        headline = bar["title"]
+    dash = DASH_SUFFIX.match(headline)
+    if dash and lexicon.is_publication(dash["site"]) and len(_words(dash["title"])) >= 2:
+        headline = dash["title"]
+    return headline
+
+
 def _is_meta(line: str) -> bool:
     """A byline or a timestamp: page furniture that marks where the story begins."""
     bare = line.strip().casefold()
@@ -173,7 +192,7 @@ def _deck_and_body(after: list[str], headline: str) -> tuple[str, list[str]]:
 def read_text(text: str) -> Page:
     lines = _without_site_titles([line for line in _lines(text) if not _is_furniture(line)])
     start = _headline_at([line if not _is_meta(line) else "" for line in lines])
-    headline = lines[start]
+    headline = _without_site_name(lines[start])
     deck, rest = _deck_and_body(lines[start + 1 :], headline)
     # Story paragraphs end like sentences; related headlines and labels do not.
     body = [

@@ -1,0 +1,32 @@
+"""How a raw page is cleaned into headline, deck and story paragraphs."""
+
+from app.ingest import page, service
+
+STORY = (
+    "The council approved the new tram line on Tuesday by 31 votes to 12, ending a year "
+    "of argument over its route through the harbour district."
+)
+
+
+def test_a_browser_title_loses_its_site_name() -> None:
+    for title in (
+        "Council approves harbour tram line | Local | The Calder Gazette",
+        "Council approves harbour tram line - BBC News",
+    ):
+        read = page.read_text(f"{title}\n\n{STORY}\n\n{STORY.replace('31', '29')}")
+        assert read.headline == "Council approves harbour tram line"
+
+
+def test_a_dash_in_a_headline_stays_when_no_outlet_follows_it() -> None:
+    read = page.read_text(f"Tram talks stall - again\n\n{STORY}\n\n{STORY.replace('31', '29')}")
+    assert read.headline == "Tram talks stall - again"
+
+
+def test_an_html_title_loses_its_site_name() -> None:
+    html = (
+        "<html><head><title>Council approves harbour tram line | City | Calder Gazette</title>"
+        f"</head><body><article><p>{STORY}</p><p>{STORY.replace('31', '29')}</p>"
+        "</article></body></html>"
+    )
+    draft = service.draft(service.Raw(html, html=True))
+    assert draft.headline == "Council approves harbour tram line"
