@@ -66,6 +66,10 @@ FURNITURE_PREFIXES = (
     "enter your email",
     "comments (",
     "weather alerts",
+    "reviewed by ",
+    "medically reviewed by ",
+    "fact checked by ",
+    "fact-checked by ",
 )
 # Furniture wherever it appears in a line: reading times and photo credits.
 FURNITURE_PATTERNS = (

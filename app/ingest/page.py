@@ -27,6 +27,10 @@ SHORT_HEADLINE_MIN_WORDS = 2
 # A line this long that ends like a sentence is where the story begins.
 STORY_PARAGRAPH_WORDS = 15
 HEADLINE_MAX_CHARS = 300
+# A byline is short: "By Jane Doe and Sam Roe, Staff Reporters".
+META_MAX_WORDS = 12
+# A list item: "• It funds …", "- It funds …", "1. It funds …".
+BULLET = re.compile(r"^(?:[•·▪●*–—-]|\d{1,2}[.)])\s+(?P<item>\S.*)$")
 # How much of a teaser's vocabulary must recur in the story's opening for it to be the deck.
 TEASER_OVERLAP = 0.7
 
@@ -149,12 +153,17 @@ def _without_site_name(headline: str) -> str:
 
 
 def _is_meta(line: str) -> bool:
-    """A byline or a timestamp: page furniture that marks where the story begins."""
+    """A byline or a timestamp: page furniture that marks where the story begins. A line
+    that goes on from a date into the story ("Feb. 23, 2015 -- The Senate …") is story."""
+    if lexicon.BYLINE.match(line):
+        return len(_words(line)) <= META_MAX_WORDS
     bare = line.strip().casefold()
-    byline = lexicon.BYLINE.match(line)
-    return bool(byline and len(_words(line)) <= 12) or any(
-        pattern.search(bare) for pattern in lexicon.TIMESTAMPS
-    )
+    for pattern in lexicon.TIMESTAMPS:
+        stamp = pattern.search(bare)
+        if stamp:
+            after = bare[stamp.end() :]
+            return not (SENTENCE_END.search(line) and len(_words(after)) >= SHORT_LINE_WORDS)
+    return False
 
 
 def _authors(lines: list[str]) -> list[str]:
@@ -189,17 +198,30 @@ def _deck_and_body(after: list[str], headline: str) -> tuple[str, list[str]]:
     return (teasers[0] if teasers else ""), after[opening:]
 
 
+def _story_paragraphs(lines: list[str]) -> list[str]:
+    """Story paragraphs end like sentences; related headlines and labels do not. A list
+    after its lead-in ("The bill does three things:") is kept, as one Markdown list."""
+    body: list[str] = []
+    in_list = False
+    for line in lines:
+        bullet = BULLET.match(line)
+        if bullet and (in_list or (body and body[-1].endswith(":"))):
+            item = f"- {bullet['item']}"
+            body[-1:] = [f"{body[-1]}\n{item}"] if in_list else [body[-1], item]
+            in_list = True
+            continue
+        in_list = False
+        if _is_prose(line) and SENTENCE_END.search(line) and not _is_meta(line):
+            body.append(line)
+    return body
+
+
 def read_text(text: str) -> Page:
     lines = _without_site_titles([line for line in _lines(text) if not _is_furniture(line)])
     start = _headline_at([line if not _is_meta(line) else "" for line in lines])
     headline = _without_site_name(lines[start])
     deck, rest = _deck_and_body(lines[start + 1 :], headline)
-    # Story paragraphs end like sentences; related headlines and labels do not.
-    body = [
-        line
-        for line in rest
-        if _is_prose(line) and SENTENCE_END.search(line) and not _is_meta(line)
-    ]
+    body = _story_paragraphs(rest)
     if not deck and len(body) >= 2 and _repeats_opening(body[0], body[1]):
         deck, body = body[0], body[1:]  # a teaser that the story then repeats
     if sum(len(_words(p)) for p in body) < 20:

@@ -30,3 +30,37 @@ def test_an_html_title_loses_its_site_name() -> None:
     )
     draft = service.draft(service.Raw(html, html=True))
     assert draft.headline == "Council approves harbour tram line"
+
+
+LISTED = """Senate passes the harbour funding bill after long debate
+
+Feb. 23, 2015 -- The Senate passed the harbour bill on Monday by 61 votes to 38.
+
+The bill does three things, its sponsor said:
+
+• It funds dredging of the main channel
+• It creates a harbour safety board
+• It caps port fees for five years
+
+Medically reviewed by Dr. Ana Lopes, MD.
+
+The governor is expected to sign it next week, aides said.
+
+© 2015 Calder Gazette. All rights reserved.
+"""
+
+
+def test_a_dateline_paragraph_and_a_list_with_its_lead_in_are_story() -> None:
+    read = page.read_text(LISTED)
+    assert read.paragraphs == [
+        "Feb. 23, 2015 -- The Senate passed the harbour bill on Monday by 61 votes to 38.",
+        "The bill does three things, its sponsor said:",
+        "- It funds dredging of the main channel\n- It creates a harbour safety board\n"
+        "- It caps port fees for five years",
+        "The governor is expected to sign it next week, aides said.",
+    ]
+
+
+def test_a_short_dated_line_is_still_a_timestamp() -> None:
+    read = page.read_text(f"Harbour bill signed into law\n\nFeb. 24, 2015\n\n{STORY}\n\n{STORY}")
+    assert read.paragraphs[0] == STORY
