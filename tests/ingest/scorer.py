@@ -19,6 +19,8 @@ from app.ingest import service
 GOLD = Path(__file__).parent / "gold"
 # Written after the rules were developed on GOLD and never used to tune them.
 HELDOUT = Path(__file__).parent / "heldout"
+# Written blind (by someone who never saw the rules) as a yardstick only: never used to tune them.
+UNSEEN = Path(__file__).parent / "unseen"
 
 
 @dataclass
@@ -184,7 +186,7 @@ def report(directory: Path) -> None:
 
 
 def main() -> None:
-    for directory in (GOLD, HELDOUT):
+    for directory in (GOLD, HELDOUT, UNSEEN):
         if any(directory.glob("*-expected.json")):
             report(directory)
 
