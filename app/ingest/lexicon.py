@@ -3,8 +3,10 @@ they signal, titles, and the words that tell a source's kind. Extend the lists h
 rules in `page`, `attribution` and `sources` read nothing else."""
 
 import re
+import tomllib
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from app.claims.models import AttributionRole
 
@@ -87,61 +89,27 @@ _NAME = r"[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
 # "By Jane Doe", "By Jane Doe and Sam Roe, Staff Reporters", "By JANE DOE | Reuters"
 BYLINE = re.compile(rf"^(?:By|BY|by)\s+(?P<names>{_NAME}(?:\s+and\s+{_NAME})?)\s*(?:[,|–-].*)?$")
 
-# Cue verbs by the role they signal. Each is listed in its base form; inflections are
-# generated (say → says, said, saying). Irregular forms are listed in IRREGULAR.
-CUE_VERBS: dict[AttributionRole, tuple[str, ...]] = {
-    AttributionRole.confirmed_by: ("confirm", "verify"),
-    AttributionRole.denied_by: ("deny",),
-    AttributionRole.disputed_by: ("dispute", "reject", "contest", "challenge", "refute"),
-    AttributionRole.asserted_by: (
-        "say",
-        "state",
-        "claim",
-        "warn",
-        "argue",
-        "insist",
-        "acknowledge",
-        "announce",
-        "add",
-        "note",
-        "tell",
-        "urge",
-        "believe",
-        "allege",
-        "maintain",
-        "contend",
-        "explain",
-        "write",
-        "testify",
-        "admit",
-        "concede",
-        "assert",
-        "estimate",
-        "predict",
-        "promise",
-        "vow",
-        "pledge",
-        "caution",
-        "stress",
-        "suggest",
-        "signal",
-        "accuse",
-        "describe",
-        "report",
-        "cite",
-        "find",
-        "show",
-    ),
-}
-IRREGULAR = {
-    "say": ("said",),
-    "tell": ("told",),
-    "write": ("wrote", "written"),
-    "find": ("found",),
-    "show": ("shown",),
-}
+
+@cache
+def _cues() -> dict[str, Any]:
+    """data/cues.toml: the cue verbs by role, their irregular forms and special groups."""
+    data = resources.files("app.ingest").joinpath("data/cues.toml").read_text("utf-8")
+    return tomllib.loads(data)
+
+
+def cue_verbs() -> dict[AttributionRole, list[str]]:
+    """Every cue verb (base form) by the role it gives."""
+    return {
+        role: [verb for group in _cues()[role.value].values() for verb in group]
+        for role in AttributionRole
+        if role.value in _cues()
+    }
+
+
 # Verbs that report another outlet's reporting rather than a claim of the subject's own.
-REPORTING_VERBS = {"report"}
+REPORTING_VERBS = frozenset(_cues()["groups"]["reporting"])
+# Verbs that only documents take as cues ("the report found", "filings show").
+DOCUMENT_CUES = frozenset(_cues()["groups"]["documents"])
 
 
 def _inflections(verb: str) -> set[str]:
@@ -154,14 +122,14 @@ def _inflections(verb: str) -> set[str]:
         forms = {verb, verb + "s", verb + "ed", verb + "ing"}
         if verb == "say":
             forms = {"say", "says", "saying"}
-    return forms | set(IRREGULAR.get(verb, ()))
+    return forms | set(_cues()["irregular"].get(verb, ()))
 
 
 @cache
 def cue_forms() -> dict[str, tuple[str, AttributionRole]]:
     """Every inflected cue word → (its base verb, the role it signals)."""
     forms: dict[str, tuple[str, AttributionRole]] = {}
-    for role, verbs in CUE_VERBS.items():
+    for role, verbs in cue_verbs().items():
         for verb in verbs:
             for form in _inflections(verb):
                 forms[form] = (verb, role)
@@ -369,8 +337,6 @@ ANONYMOUS_HEADS = {
 BODY_NOUNS = {"company", "firm", "group", "operator", "carrier", "club", "maker", "airline"}
 # Words for a body's spokesperson: "a SkyVista spokeswoman" speaks for SkyVista.
 SPOKESPEOPLE = {"spokesperson", "spokesman", "spokeswoman", "representative"}
-# Verbs that only documents take as cues ("the report found", "filings show").
-DOCUMENT_CUES = {"find", "show"}
 # Nouns after a denial or dispute that point back at an earlier claim ("denied that report").
 BACK_REFERENCES = re.compile(
     r"^\s*(?:the|that|this|these|those|its|his|her|their)\s+(?:[\w’'-]+\s+){0,2}?"
