@@ -171,8 +171,34 @@ def _authors(lines: list[str]) -> list[str]:
     for line in lines:
         byline = lexicon.BYLINE.match(line)
         if byline and len(_words(line)) <= 12:
-            authors += [name.strip() for name in re.split(r"\s+and\s+", byline["names"])]
-    return authors
+            authors += re.split(r"\s+and\s+", byline["names"])
+    return clean_names(authors)
+
+
+# Where a name ends and a date begins when a page runs them together ("Jane DoeNov. 3,
+# 2016", "Jane Doe Updated 3:14 PM").
+NAME_THEN_DATE = re.compile(
+    r"(?:\s*\b(?:updated|published|posted)\b|\s*\d|(?<=[a-z])(?=[A-Z][a-z]{2}\.?\s+\d)).*$",
+    re.IGNORECASE,
+)
+# A byline that is only a degree or postal abbreviation ("MA", "PhD") names no one.
+CREDENTIAL = re.compile(r"^(?:[A-Z]{1,3}|Ph\.?D\.?|M\.?D\.?|Jr\.?|Sr\.?)$")
+
+
+def clean_names(names: list[str]) -> list[str]:
+    """Bylines as names: no dates run into them, no degrees or state letters taken for a
+    name, capitals as in a name, each once ("JANE DOE" and "Jane Doe" are one)."""
+    cleaned: list[str] = []
+    for raw in names:
+        # What follows a comma is a degree or a job ("Ana Lopes, PhD"), not the name.
+        name = NAME_THEN_DATE.sub("", raw).split(",")[0].strip(" ;|-–—")
+        if CREDENTIAL.match(name):
+            continue
+        if name.isupper():
+            name = name.title()
+        if len(_words(name)) >= 1 and name.casefold() not in {n.casefold() for n in cleaned}:
+            cleaned.append(name)
+    return cleaned
 
 
 def _deck_and_body(after: list[str], headline: str) -> tuple[str, list[str]]:
@@ -260,7 +286,7 @@ def read_html(tree: "HtmlElement") -> Page:
         raise NoStory("No story found in the HTML: the page has no main text.")
     page = read_text(f"{title}\n\n{text}" if title else text)
     if metadata is not None and metadata.author and not page.authors:
-        page.authors = [name.strip() for name in metadata.author.split(";") if name.strip()]
+        page.authors = clean_names(metadata.author.split(";"))
     return page
 
 

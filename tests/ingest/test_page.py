@@ -64,3 +64,14 @@ def test_a_dateline_paragraph_and_a_list_with_its_lead_in_are_story() -> None:
 def test_a_short_dated_line_is_still_a_timestamp() -> None:
     read = page.read_text(f"Harbour bill signed into law\n\nFeb. 24, 2015\n\n{STORY}\n\n{STORY}")
     assert read.paragraphs[0] == STORY
+
+
+def test_bylines_become_clean_names() -> None:
+    assert page.clean_names(
+        ["Jane DoeNov. 3, 2016", "JANE DOE", "Sam Roe Updated 3:14 PM", "MA", "Ana Lopes, PhD"]
+    ) == ["Jane Doe", "Sam Roe", "Ana Lopes"]
+
+
+def test_a_page_byline_gives_each_author_once() -> None:
+    text = f"Harbour bill signed into law\n\nBy ANA LOPES and Ana Lopes\n\n{STORY}\n\n{STORY}"
+    assert page.read_text(text).authors == ["Ana Lopes"]
