@@ -274,8 +274,30 @@ def content_of(html: str) -> "HtmlElement":
     return tree
 
 
+# Class names (or schema.org's itemprop) that mark a standfirst: the deck under a headline.
+STANDFIRST_CLASSES = {"standfirst", "dek", "deck", "subheadline", "sub-headline", "strapline"}
+STANDFIRST_MAX_CHARS = 600  # an article's deck holds no more
+
+
+def _standfirst(tree: "HtmlElement") -> str:
+    """The page's standfirst, taken out of the tree so that the story does not repeat it."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("meta", "link"):
+            continue
+        classes = {c.casefold() for c in (element.get("class") or "").split()}
+        marked = classes & STANDFIRST_CLASSES or any("standfirst" in c for c in classes)
+        if marked or element.get("itemprop") == "description":
+            text = " ".join(element.text_content().split())
+            if 0 < len(text) <= STANDFIRST_MAX_CHARS:  # longer, it is more than a deck
+                element.drop_tree()
+                return text
+    return ""
+
+
 def read_html(tree: "HtmlElement") -> Page:
-    """The main text of a parsed page (navigation and boilerplate left behind)."""
+    """The main text of a parsed page (navigation and boilerplate left behind); a marked
+    standfirst is the deck."""
+    standfirst = _standfirst(tree)
     # Metadata first: extracting the text cleans the tree in place.
     metadata = trafilatura.extract_metadata(tree)
     text = trafilatura.extract(
@@ -287,6 +309,8 @@ def read_html(tree: "HtmlElement") -> Page:
     page = read_text(f"{title}\n\n{text}" if title else text)
     if metadata is not None and metadata.author and not page.authors:
         page.authors = clean_names(metadata.author.split(";"))
+    if standfirst and not page.deck:
+        page.deck = standfirst
     return page
 
 

@@ -75,3 +75,20 @@ def test_bylines_become_clean_names() -> None:
 def test_a_page_byline_gives_each_author_once() -> None:
     text = f"Harbour bill signed into law\n\nBy ANA LOPES and Ana Lopes\n\n{STORY}\n\n{STORY}"
     assert page.read_text(text).authors == ["Ana Lopes"]
+
+
+def test_a_marked_standfirst_is_the_deck_and_links_do_not_split_paragraphs() -> None:
+    html = (
+        "<html><head><title>Council approves harbour tram line | Calder Gazette</title></head>"
+        "<body><header><h1>Council approves harbour tram line</h1>"
+        '<div class="article__standfirst">The vote ends a year of argument over the route.</div>'
+        "<nav><a href='/'>Home</a> <a href='/city'>City</a></nav></header><article>"
+        f"<p>{STORY[:40]}<a href='/council'>{STORY[40:60]}</a>{STORY[60:]}</p>"
+        "<p>Work on the line starts in the spring and should end by 2029, the mayor said.</p>"
+        '<div itemprop="description">' + "Far more than a deck. " * 40 + "</div>"
+        "</article></body></html>"
+    )
+    read = page.read_html(page.content_of(html))
+    assert read.deck == "The vote ends a year of argument over the route."
+    assert read.paragraphs[0] == STORY
+    assert "The vote ends" not in " ".join(read.paragraphs)
