@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint openapi ingest-eval bench bench-scale bench-ratelimit crash-test fuzz clean
+.PHONY: run test lint openapi ingest-eval bench bench-scale bench-ratelimit bench-ingest crash-test fuzz clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ crash-test: $(BIN)/newsdesk
 # Two servers sharing one key's rate limit through Redis: requests let through vs the ideal.
 bench-ratelimit: $(BIN)/newsdesk
 	$(BIN)/python -m bench.ratelimit $(BENCH_ARGS)
+
+# Read latency of one server alone and while pages are ingested, and what an ingest takes.
+bench-ingest: $(BIN)/newsdesk
+	$(BIN)/python -m bench.ingest_load $(BENCH_ARGS)
 
 # Schemathesis at length on `newsdesk serve` with the demo stories: no 5xx, all as the contract says.
 fuzz: $(VENV)/.dev
