@@ -22,12 +22,16 @@ Statement = Annotated[str, text(1000, 1)]
 MAX_CLAIMS_PER_ARTICLE = 500
 
 
+# The longest text a claim can be anchored on: a sentence or two, never a page.
+MAX_ANCHOR_CHARS = 2000
+
+
 class AnchorWrite(BaseModel):
     """Where the claim stands in the body: `exact` is required; the server fills in the rest."""
 
     model_config = ConfigDict(extra="forbid")
 
-    exact: Annotated[str, Field(min_length=1, max_length=2000), NO_NUL]
+    exact: Annotated[str, Field(min_length=1, max_length=MAX_ANCHOR_CHARS), NO_NUL]
     prefix: Annotated[str, Field(max_length=500), NO_NUL] | None = None
     suffix: Annotated[str, Field(max_length=500), NO_NUL] | None = None
     start: Annotated[int, Field(ge=0)] | None = None

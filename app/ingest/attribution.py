@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pysbd
 
 from app.claims.models import AttributionRole, ClaimKind
+from app.claims.schemas import MAX_ANCHOR_CHARS
 
 from . import lexicon
 
@@ -566,6 +567,8 @@ def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
 def read_paragraph(paragraph: "Doc", reading: Reading) -> None:
     """Add the claims of one paragraph (parsed) to `reading`."""
     for start, sentence in sentences(paragraph.text):
+        if len(sentence) > MAX_ANCHOR_CHARS:
+            continue  # no claim could be anchored on it, and searching it costs per cue
         end = start + len(sentence)
         words = {t.idx - start: t for t in paragraph if start <= t.idx < end}
         cited = attributions(sentence, words)

@@ -176,3 +176,21 @@ async def test_a_page_over_ten_mebibytes_is_refused_and_other_writes_keep_one(
         f"The request body is larger than {1024 * 1024} bytes."
     )
     assert await row_counts(session) == before
+
+
+async def test_a_sentence_of_20000_characters_is_stored_but_not_searched_for_claims(
+    client, writer, monkeypatch
+):
+    # It once made a claim no anchor can hold (a 500), after seconds of searching.
+    calls = counting(monkeypatch, attribution, "attributions")
+    clause = "officials said that the council would weigh the plan and critics argued "
+    endless = "The " + (clause * 300)[:19_990].rstrip() + "."
+    content = text_page([endless, CLAIM])
+    response = await client.post(
+        "/v1/ingest?dry_run=true", content=content, headers={**writer, **TEXT}
+    )
+    assert response.status_code == 200, response.text
+    draft = response.json()
+    assert draft["body"].startswith(endless)
+    assert [claim["statement"] for claim in draft["claims"]] == [CLAIM]
+    assert len(calls) == 1, "only the ordinary sentence is searched"
