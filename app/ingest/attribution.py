@@ -14,7 +14,7 @@ event), not when they analyse.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pysbd
@@ -551,6 +551,12 @@ class Reading:
     # The last claim with attributions, which a later denial or confirmation points back to
     # (kept here rather than searched for on every sentence: that made reading quadratic).
     last_attributed: Finding | None = None
+    # Who introduced what follows: the sources of a paragraph ending "X said:".
+    introduced_by: list[Attributed] = field(default_factory=list)
+
+
+# An item of a Markdown list, as ingest writes lists: "- It funds dredging".
+LIST_ITEM = re.compile(r"^- (?P<item>.+)$", re.MULTILINE)
 
 
 def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
@@ -565,7 +571,22 @@ def _points_back(sentence: str, at: int, attributed: Attributed) -> bool:
 
 
 def read_paragraph(paragraph: "Doc", reading: Reading) -> None:
-    """Add the claims of one paragraph (parsed) to `reading`."""
+    """Add the claims of one paragraph (parsed) to `reading`. A list after "X said:" is
+    X's: each item a claim of the sources that introduced it."""
+    items = LIST_ITEM.findall(paragraph.text)
+    if items and reading.introduced_by:
+        speakers = reading.introduced_by
+        reading.claims += [
+            Finding(item, item, attributions=[replace(a) for a in speakers]) for item in items
+        ]
+        return
+    before = len(reading.claims)
+    _read_sentences(paragraph, reading)
+    introduced = paragraph.text.rstrip().endswith(":") and reading.claims[before:]
+    reading.introduced_by = reading.claims[-1].attributions if introduced else []
+
+
+def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
     for start, sentence in sentences(paragraph.text):
         if len(sentence) > MAX_ANCHOR_CHARS:
             continue  # no claim could be anchored on it, and searching it costs per cue

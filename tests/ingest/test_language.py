@@ -124,3 +124,24 @@ def test_the_speaker_is_the_cues_subject_in_the_parse() -> None:
         ("Birgit Halvorsen", "said"),
         ("Engineers who inspected the site", "said"),
     ]
+
+
+LISTED = """Rail review finds years of neglect on the coast line
+
+The review of the coast line was published on Monday after a year of work by engineers.
+
+Transport minister Ana Kerr said its main findings were:
+
+• Signals on the line are forty years old
+• Two bridges need urgent repair
+
+The ministry will publish a plan in May, officials said.
+"""
+
+
+def test_a_list_after_x_said_is_xs() -> None:
+    draft = service.draft(service.Raw(LISTED))
+    claims = {c.statement: [a.source.name for a in c.attributions] for c in draft.claims}
+    assert claims["Signals on the line are forty years old"] == ["Ana Kerr"]
+    assert claims["Two bridges need urgent repair"] == ["Ana Kerr"]
+    assert all(claim.anchor is not None for claim in draft.claims)
