@@ -42,6 +42,7 @@ from pathlib import Path
 
 from app.errors import AppError
 from app.ingest import service
+from tests.ingest.scorer import Tally
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "polnear"
 COVERAGE = 0.5
@@ -323,31 +324,6 @@ class Found:
 
 
 @dataclass
-class Tally:
-    gold: int = 0
-    found: int = 0
-    matched: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.matched / self.found if self.found else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.matched / self.gold if self.gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def add(self, other: "Tally") -> None:
-        self.gold += other.gold
-        self.found += other.found
-        self.matched += other.matched
-
-
-@dataclass
 class Result:
     article: str
     tallies: dict[str, Tally]
@@ -572,7 +548,7 @@ def table(run: Run, split: str) -> str:
     for row in ROWS:
         t = totals[row]
         lines.append(
-            f"{row:<44} {t.gold:>5} {t.found:>6} {t.matched:>8} "
+            f"{row:<44} {t.expected:>5} {t.found:>6} {t.matched:>8} "
             f"{t.precision:>6.3f} {t.recall:>6.3f} {t.f1:>6.3f}"
         )
     refused = [r for r in run.results if r.status == "refused"]
@@ -595,7 +571,7 @@ def per_article(run: Run) -> str:
     for r in run.results:
         det, src, cue = r.tallies[ROWS[0]], r.tallies[ROWS[1]], r.tallies[ROWS[4]]
         lines.append(
-            f"{r.article[:56]:<56} {det.gold:>5} {det.found:>6} {det.matched:>4} "
+            f"{r.article[:56]:<56} {det.expected:>5} {det.found:>6} {det.matched:>4} "
             f"{src.matched:>4} {cue.matched:>4}  {r.status}"
             + (f", {r.unmapped} unmapped" if r.unmapped else "")
         )

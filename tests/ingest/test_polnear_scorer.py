@@ -126,7 +126,7 @@ def test_matching_is_one_to_one_and_maximal():
         Gold("E2", [(10, 20)], [], [(46, 50)], "", "Lee"),
     ]
     result = score("a", TEXT, polnear.Annotation(golds, []), [found((0, 20))], [(0, 100)])
-    assert result.tallies["detection"].gold == 2
+    assert result.tallies["detection"].expected == 2
     assert result.tallies["detection"].matched == 1
     assert result.tallies["detection"].found == 1
 
@@ -151,12 +151,12 @@ def test_pronoun_gold_is_scored_on_its_own_row():
     ]
     result = score("a", TEXT, annotation, claims, [(23, len(TEXT))])
     rows = result.tallies
-    assert (rows["detection"].gold, rows["detection"].matched) == (2, 2)  # E3 is discarded
+    assert (rows["detection"].expected, rows["detection"].matched) == (2, 2)  # E3 is discarded
     assert rows["detection+source (all gold with a source)"].matched == 1
-    assert rows["detection+source (pronoun gold excluded)"].gold == 1
+    assert rows["detection+source (pronoun gold excluded)"].expected == 1
     assert rows["detection+source (pronoun gold excluded)"].found == 1
     pronouns = rows["detection+source (pronoun gold only)"]
-    assert (pronouns.gold, pronouns.found, pronouns.matched) == (1, 1, 0)
+    assert (pronouns.expected, pronouns.found, pronouns.matched) == (1, 1, 0)
     assert rows["detection+cue"].matched == 2
     assert [g.pronoun for g, _ in result.wrong_sources] == [True]
 
@@ -179,7 +179,7 @@ def test_an_article_that_ingest_refuses_counts_its_gold_as_missed(tmp_path):
     run = polnear.evaluate(tmp_path, "dev")
     (result,) = run.results
     assert result.status == "refused"
-    assert result.tallies["detection"].gold == 1  # a_x.ann, the first annotator's file
+    assert result.tallies["detection"].expected == 1  # a_x.ann, the first annotator's file
     assert result.tallies["detection"].matched == 0
 
 
