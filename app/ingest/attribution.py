@@ -295,7 +295,7 @@ def _appositive_name(pieces: list[str]) -> str | None:
     return None
 
 
-# Parts of a subject that are not its name: "X, who leads …,", "X, 58,", "X (R-Ohio)".
+# Parts of a subject that are not its name: "X, the director,", "X (R-Ohio)", "X, who …,".
 ASIDES = {"acl", "appos", "advcl", "parataxis", "punct"}
 # Subjects that name no one: "who" and "which" point back, "that"/"this" is a thing.
 NO_ONE = {"who", "which", "that", "this", "what", "there", "both", "all", "each"}
