@@ -5,6 +5,7 @@ reference ("the department", "the study") resolves to what it names."""
 
 import itertools
 import re
+from functools import cache
 
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceCreate
@@ -19,6 +20,7 @@ ANONYMITY = re.compile(
 )
 COUNTRY_OFFICIALS = re.compile(r"\b(?P<country>[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)\s+officials\b")
 ARTICLE = re.compile(r"^(?:a|an|the|one)\s+", re.IGNORECASE)
+INITIALS = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 # Runs of capitalised words in the text: the names it introduces.
 NAME_RUN = re.compile(
     r"(?:[A-Z][\w’'.-]*(?:\s+(?:of|the|and|de|van|von|al)\s+|\s+)){1,5}[A-Z][\w’'-]*"
@@ -71,6 +73,33 @@ def _untitled(words: list[str]) -> tuple[list[str], list[str]]:
         if word.casefold().strip(",") in lexicon.TITLES:
             titled = index + 1
     return words[:titled], words[titled:]
+
+
+# What news calls some countries besides their ISO names (and common names).
+COUNTRY_ALIASES = {
+    "us", "u.s.", "u.s", "usa", "america", "britain", "great britain", "uk", "u.k.", "u.k",
+    "russia", "syria", "vietnam", "laos", "czech republic", "ivory coast", "palestine",
+    "the congo", "congo", "burma", "turkey", "holland",
+}  # fmt: skip
+
+
+@cache
+def _country_names() -> frozenset[str]:
+    import pycountry
+
+    names = COUNTRY_ALIASES | {
+        getattr(country, field).casefold()
+        for country in pycountry.countries
+        for field in ("name", "common_name", "official_name")
+        if hasattr(country, field)
+    }
+    return frozenset(names)
+
+
+def is_country(mention: str) -> bool:
+    """'Russia', 'the United States', 'Britain': a state speaking (a government source),
+    never a person."""
+    return ARTICLE.sub("", mention).strip().casefold() in _country_names()
 
 
 class Resolver:
@@ -140,6 +169,11 @@ class Resolver:
         if _is_document(words):
             name = ARTICLE.sub("", mention)
             return SourceCreate(name=name, kind=SourceKind.document, description=mention)
+        if is_country(mention) and mention not in self.surnames:  # not Michael Jordan
+            name = ARTICLE.sub("", mention)
+            if INITIALS.fullmatch(name):
+                name += "."  # "U.S", its last full stop taken for the sentence's
+            return SourceCreate(name=name, kind=SourceKind.government)
         kind = _kind_of_body(words)
         if kind is not None or not any(w[:1].isupper() for w in words):
             named = ARTICLE.sub("", mention).split()
