@@ -79,13 +79,13 @@ def _untitled(words: list[str]) -> tuple[list[str], list[str]]:
 COUNTRY_ALIASES = {
     "us", "u.s.", "u.s", "usa", "america", "britain", "great britain", "uk", "u.k.", "u.k",
     "russia", "syria", "vietnam", "laos", "czech republic", "ivory coast", "palestine",
-    "the congo", "congo", "burma", "turkey", "holland",
+    "congo", "burma", "turkey", "holland",
 }  # fmt: skip
 
 
 @cache
 def _country_names() -> frozenset[str]:
-    import pycountry
+    import pycountry  # 30 ms to import: paid by the first story, not by start-up
 
     names = COUNTRY_ALIASES | {
         getattr(country, field).casefold()
