@@ -590,8 +590,10 @@ def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
     for start, sentence in sentences(paragraph.text):
         if len(sentence) > MAX_ANCHOR_CHARS:
             continue  # no claim could be anchored on it, and searching it costs per cue
-        end = start + len(sentence)
-        words = {t.idx - start: t for t in paragraph if start <= t.idx < end}
+        # The sentence's own words only: a scan of the paragraph's for each sentence would
+        # grow with the square of a long paragraph.
+        span = paragraph.char_span(start, start + len(sentence), alignment_mode="expand")
+        words = {t.idx - start: t for t in span} if span is not None else {}
         cited = attributions(sentence, words)
         earlier = reading.last_attributed
         if earlier is not None:

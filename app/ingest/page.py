@@ -170,7 +170,7 @@ def _authors(lines: list[str]) -> list[str]:
     authors = []
     for line in lines:
         byline = lexicon.BYLINE.match(line)
-        if byline and len(_words(line)) <= 12:
+        if byline and len(_words(line)) <= META_MAX_WORDS:
             authors += re.split(r"\s+and\s+", byline["names"])
     return clean_names(authors)
 
