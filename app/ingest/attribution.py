@@ -65,7 +65,7 @@ MODIFIERS = {
     "their",
     "its",
 }
-PRONOUNS = {"he", "she", "it"}
+PRONOUNS = {"he", "she", "it", "they"}
 BODY_HEADS = lexicon.BODY_NOUNS | lexicon.ORGANIZATION_WORDS | lexicon.GOVERNMENT_WORDS
 FACTUAL = re.compile(
     r"\d|\b(?:is|are|was|were|has|have|had) (?:preparing|planning|expected|set|scheduled)\b"
@@ -297,14 +297,19 @@ def _appositive_name(pieces: list[str]) -> str | None:
 
 # Parts of a subject that are not its name: "X, the director,", "X (R-Ohio)", "X, who …,".
 ASIDES = {"acl", "appos", "advcl", "parataxis", "punct"}
+# A subject longer than this is a clause the parse took for a noun phrase, not a source.
+MAX_DESCRIPTION_WORDS = 12
 # Subjects that name no one: "who" and "which" point back, "that"/"this" is a thing.
 NO_ONE = {"who", "which", "that", "this", "what", "there", "both", "all", "each"}
 
 
-def _parsed_subject(cue: "Token") -> str | None:
+def _parsed_subject(cue: "Token", base: str) -> str | None:
     """The cue's subject in the parse, without its asides, as a source's mention: "" when
     the subject can be no source ("his approach signals", "Few would argue"), None when the
-    parse gives the cue no subject (or several, which the patterns split)."""
+    parse gives the cue no subject (or several, which the patterns split). Any noun the
+    parse makes the subject of a speech verb is its source ("the campaign said", "some
+    advocates of the plan say", "47 percent said"); of a verb that things do too
+    ("signals"), only a known kind of source."""
     subjects = [child for child in cue.children if child.dep_ == "nsubj"]
     if len(subjects) != 1:
         return None  # none, or a parse gone wrong ("her co-author" split in two)
@@ -321,8 +326,11 @@ def _parsed_subject(cue: "Token") -> str | None:
     asides = {t.i for child in subject.subtree if _is_aside(child) for t in child.subtree} - {
         subject.i
     }
-    phrase = "".join(t.text_with_ws for t in subject.subtree if t.i not in asides)
-    return noun_phrase(phrase.strip(" ,")) or ""
+    phrase = "".join(t.text_with_ws for t in subject.subtree if t.i not in asides).strip(" ,")
+    known = noun_phrase(phrase)
+    if known or base in lexicon.WEAK_CUES or subject.pos_ == "PRON":
+        return known or ""
+    return phrase if len(phrase.split()) <= MAX_DESCRIPTION_WORDS else ""
 
 
 def _is_aside(token: "Token") -> bool:
@@ -408,6 +416,10 @@ def _cue_attributions(
         if parsed is None or parsed.pos_ not in VERB_TAGS:
             continue  # "Other states limit …", "the state of …": a noun
         base = lexicon.cue_forms()[verb][0]
+        if _reported_within(parsed):
+            continue  # "X said Y had urged …": Y's urging is what X said
+        if base in lexicon.CLAUSAL_CUES and not _takes_clause(parsed):
+            continue  # "declared a state of emergency" reports no one's words
         hedges = [w for w in match["aux"].split() if w.casefold() in lexicon.HEDGES]
         cue = " ".join([*hedges, verb])
         before, after = text[: match.start()], text[match.end() :]
@@ -437,10 +449,15 @@ def _cue_attributions(
             leading = LEADING_NAME.match(BOUNDARY.split(before)[-1].strip())
             mention = leading.group() if leading else None  # "The Bank … raised …, and said"
         elif participle:
-            # ", adding: …" continues the main clause, whose subject was cited already.
-            mention = None if found or not before.rstrip().endswith(",") else _subject(before)
+            # ", adding: …" continues the main clause, whose subject was cited already;
+            # "X threw her support behind Y, saying …": the main clause's subject speaks.
+            mention = None
+            if not found and before.rstrip().endswith(","):
+                if parsed.dep_ == "advcl" and parsed.head.pos_ in VERB_TAGS:
+                    mention = _parsed_subject(parsed.head, base) or None
+                mention = mention or _subject(before)
         else:
-            mention = _parsed_subject(parsed)
+            mention = _parsed_subject(parsed, base)
             if mention is None:
                 mention = _subject(before)
             elif not mention:
@@ -465,6 +482,39 @@ def _cue_attributions(
         for each in _coordinated(before, mention):
             found.append((match.start("verb"), Attributed(each, role, cue, outlet)))
     return _relays(found, text)
+
+
+# How a cue's content hangs from it in the parse: a clause, a question, an open clause.
+CONTENT_DEPS = {"ccomp", "xcomp", "parataxis"}
+# Cues that pass on what someone else said ("X told Reuters that Z said …"): both count.
+RELAYS = {"tell", "report"}
+
+
+def _takes_clause(cue: "Token") -> bool:
+    """'declared that …', 'declared: “…”', '“…,” he declared', not 'declared an emergency'."""
+    if any(child.dep_ in CONTENT_DEPS for child in cue.children):
+        return True
+    if cue.dep_ in ("parataxis", "ccomp") and cue.head.i < cue.i:
+        return True  # the quotation came first, and the cue hangs from it
+    return any(child.text in ':“"' for child in cue.children)
+
+
+def _reported_within(cue: "Token") -> bool:
+    """Whether the cue is inside what another cue reports ("Diplomats said governments had
+    urged …"; "He denied that the company had threatened …"), so belongs to its content.
+    Only a cue with a subject of its own is: ", stating …" still speaks for the sentence's
+    subject wherever the parse hangs it."""
+    if not any(child.dep_ in ("nsubj", "nsubjpass") for child in cue.children):
+        return False
+    token = cue
+    while token.head.i != token.i:
+        if token.dep_ == "ccomp":
+            outer = token.head
+            form = lexicon.cue_forms().get(outer.lower_)
+            if form is not None and outer.pos_ in VERB_TAGS and form[0] not in RELAYS:
+                return True
+        token = token.head
+    return False
 
 
 def _coordinated(before: str, mention: str) -> list[str]:

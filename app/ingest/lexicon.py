@@ -110,6 +110,12 @@ def cue_verbs() -> dict[AttributionRole, list[str]]:
 REPORTING_VERBS = frozenset(_cues()["groups"]["reporting"])
 # Verbs that only documents take as cues ("the report found", "filings show").
 DOCUMENT_CUES = frozenset(_cues()["groups"]["documents"])
+# Verbs that report words only with a clause or quotation for content ("declared that …",
+# not "declared a state of emergency").
+CLAUSAL_CUES = frozenset(_cues()["groups"]["clausal"])
+# Verbs that things do as well as people ("the move signals"): only a known kind of source
+# is their subject.
+WEAK_CUES = frozenset(_cues()["groups"]["weak"])
 
 
 def _inflections(verb: str) -> set[str]:
@@ -408,6 +414,8 @@ ORGANIZATION_WORDS = {
     "service",
     "trust",
     "society",
+    "campaign",
+    "administration",
 }
 DOCUMENT_WORDS = {
     "report",

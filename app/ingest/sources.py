@@ -32,6 +32,16 @@ DESCRIBED_BODY = re.compile(
     rf"(?P<name>[A-Z][\w-]+(?:\s[A-Z][\w-]+)*),\s+(?:the|a|an)\s+[^,.]*?\b{_BODY_NOUN}\b"
     rf"|\b{_BODY_NOUN},\s+(?P<other>[A-Z][\w-]+(?:\s[A-Z][\w-]+)*)"
 )
+# What each pronoun can stand for: "they" is a group of people or a body.
+_THINGS = {SourceKind.organization, SourceKind.government, SourceKind.document}
+PRONOUN_KINDS = {
+    "he": {SourceKind.person},
+    "she": {SourceKind.person},
+    "it": _THINGS,
+    "they": {SourceKind.anonymous, SourceKind.organization, SourceKind.government},
+}
+# Words after the head of a description: "supporters of …", "advocates for …".
+DESCRIPTION_LINKS = {"of", "for", "in", "at", "from", "with", "on", "who", "close"}
 # Short references to something named before: "the department", "the company".
 REFERENCE = re.compile(r"^the\s+(?P<noun>[a-z]+)$", re.IGNORECASE)
 
@@ -64,6 +74,17 @@ def _is_document(words: list[str]) -> bool:
     linked = [i - 1 for i, w in enumerate(folded) if w in ("by", "of") and i > 0]
     head = folded[linked[0]] if linked else folded[-1]
     return head in lexicon.DOCUMENT_WORDS
+
+
+def _is_description(words: list[str]) -> bool:
+    """'the vice president', '47 percent', 'Majorities of Democrats in five states': a
+    common noun heads it (before any "of", "for", "in"), so it names no one."""
+    head = words[-1]
+    for index, word in enumerate(words[1:], start=1):
+        if word.casefold() in DESCRIPTION_LINKS:
+            head = words[index - 1]
+            break
+    return head[:1].islower() or head.isdigit()
 
 
 def _untitled(words: list[str]) -> tuple[list[str], list[str]]:
@@ -110,6 +131,7 @@ class Resolver:
         self.persons: dict[str, SourceCreate] = {}  # full name → as first described
         self.bodies: list[str] = []  # organisations and governments named in the text
         self.recent: list[SourceCreate] = []
+        self.titles: dict[str, str] = {}  # full name → the title it was introduced with
         for run in NAME_RUN.findall(text):
             self._learn(run.split())
         for described in DESCRIBED_BODY.finditer(text):
@@ -130,9 +152,11 @@ class Resolver:
         if words and _kind_of_body(words):
             self.bodies.append(" ".join(ARTICLE.sub("", " ".join(words)).split()))
             return
-        _, name = _untitled(words)
+        title, name = _untitled(words)
         if 2 <= len(name) <= 3 and all(w[:1].isupper() for w in name):
             self.surnames.setdefault(name[-1], " ".join(name))
+            if title:
+                self.titles.setdefault(" ".join(name), " ".join(title))
 
     def source(self, mention: str, *, outlet: bool = False) -> SourceCreate:
         """The source a mention names; remembered, for the references that follow. A name
@@ -148,7 +172,7 @@ class Resolver:
 
     def _resolve(self, mention: str) -> SourceCreate:
         folded = mention.casefold()
-        if folded in ("he", "she", "it"):
+        if folded in ("he", "she", "it", "they"):
             return self._pronoun(mention)
         reference = REFERENCE.match(mention)
         if reference:
@@ -175,28 +199,25 @@ class Resolver:
                 name += "."  # "U.S", its last full stop taken for the sentence's
             return SourceCreate(name=name, kind=SourceKind.government)
         kind = _kind_of_body(words)
-        if kind is not None or not any(w[:1].isupper() for w in words):
+        if kind is None and _is_description(words):
+            # "the vice president" (Joe Biden, met before), "some advocates of the plan".
+            return self._titled(mention) or self._anonymous(mention)
+        if kind is not None:
             named = ARTICLE.sub("", mention).split()
             if named[0].endswith(("’s", "'s")) and len(named) > 1:
                 named = named[1:]  # "Velaria's Central Electoral Commission"
             capitalised = [i for i, word in enumerate(named) if word[:1].isupper()]
             if capitalised:
                 named = named[capitalised[0] :]  # "governing Civic Union" → "Civic Union"
-            if len(named) > 1 and named[-1].islower() and named[-2][:1].isupper():
-                named = named[:-1]  # "the Force Métal union" → "Force Métal"
+            # "the Force Métal union" → "Force Métal"; "Clinton's campaign" stays whole.
+            described = len(named) > 1 and named[-1].islower() and named[-2][:1].isupper()
+            if described and not named[-2].endswith(("’s", "'s")):
+                named = named[:-1]
             return SourceCreate(name=" ".join(named), kind=kind or SourceKind.organization)
         return self._person(words)
 
     def _pronoun(self, mention: str) -> SourceCreate:
-        wanted = (
-            {SourceKind.person}
-            if mention.casefold() != "it"
-            else {
-                SourceKind.organization,
-                SourceKind.government,
-                SourceKind.document,
-            }
-        )
+        wanted = PRONOUN_KINDS[mention.casefold()]
         for earlier in reversed(self.recent):
             if earlier.kind in wanted:
                 return earlier
@@ -215,6 +236,18 @@ class Resolver:
                 return SourceCreate(
                     name=body, kind=_kind_of_body(body.split()) or SourceKind.organization
                 )
+        return None
+
+    def _titled(self, mention: str) -> SourceCreate | None:
+        """'the vice president', 'the senator': the person met before with that title."""
+        title = ARTICLE.sub("", mention).casefold()
+        for person in reversed(self.persons.values()):
+            if person.description and person.description.casefold().endswith(title):
+                return person
+        # Someone the story introduced with that title, if only one person was.
+        holders = [n for n, held in self.titles.items() if held.casefold().endswith(title)]
+        if len(holders) == 1:
+            return self._person([*self.titles[holders[0]].split(), *holders[0].split()])
         return None
 
     def _is_named(self, words: list[str]) -> bool:

@@ -1,0 +1,108 @@
+"""Who said what, read from the parse: speakers are the subjects of cue verbs, what they
+said is the clause the cue takes, and a cue inside someone else's words is content."""
+
+from app.ingest import service
+from app.sources.models import SourceKind
+
+HEADLINE = "Council weighs the harbour plan\n\n"
+OPENING = "The council met on Tuesday to vote on the harbour plan, its third vote this year.\n\n"
+
+
+def attributed(*paragraphs: str) -> list[tuple[str, str, SourceKind, str]]:
+    """(start of the claim, source name, source kind, cue) for each attribution."""
+    page = HEADLINE + OPENING + "\n\n".join(paragraphs) + "\n"
+    draft = service.draft(service.Raw(page))
+    return [
+        (" ".join(c.statement.split()[:3]), a.source.name, a.source.kind, a.cue)  # type: ignore[union-attr]
+        for c in draft.claims
+        for a in c.attributions
+    ]
+
+
+def test_any_noun_the_parse_makes_the_subject_of_a_speech_verb_is_a_source() -> None:
+    found = attributed(
+        "Ella Lindqvist's campaign said it would appeal against the vote.",
+        "The campaign says the average donation was 27 euros.",
+        "Some advocates for the old quay said the plan ignored the fishing fleet.",
+        "Around that time, 47 percent said they would vote against the plan.",
+    )
+    assert found == [
+        ("Ella Lindqvist's campaign", "Ella Lindqvist's campaign", SourceKind.organization, "said"),
+        ("The campaign says", "Ella Lindqvist's campaign", SourceKind.organization, "says"),
+        (
+            "Some advocates for",
+            "Some advocates for the old quay",
+            SourceKind.anonymous,
+            "said",
+        ),
+        ("Around that time,", "47 percent", SourceKind.anonymous, "said"),
+    ]
+
+
+def test_a_thing_that_signals_is_no_source() -> None:
+    # "signal" is a cue, but a move or a vote can signal too: only a kind of source counts.
+    assert attributed("The vote signals a shift in the council's thinking on the port.") == []
+
+
+def test_a_title_alone_refers_to_the_person_who_held_it() -> None:
+    found = attributed(
+        "Deputy Mayor Lena Ortiz opened the debate with a plea for patience.",
+        "Later the deputy mayor said the plan would be revised before any work began.",
+    )
+    assert found == [("Later the deputy", "Lena Ortiz", SourceKind.person, "said")]
+
+
+def test_they_is_the_group_or_body_last_cited() -> None:
+    found = attributed(
+        "Fishing crews said the new quay would cut them off from the market.",
+        "They said they had not been consulted on the plan at any point.",
+    )
+    assert [(name, kind) for _, name, kind, _ in found] == [
+        ("Fishing crews", SourceKind.anonymous),
+        ("Fishing crews", SourceKind.anonymous),
+    ]
+
+
+def test_a_participle_after_a_comma_speaks_for_the_main_clause_subject() -> None:
+    found = attributed(
+        "Mara Lind threw her support behind the plan on Wednesday, saying it is time the "
+        "harbour earned its keep.",
+    )
+    assert found == [("Mara Lind threw", "Mara Lind", SourceKind.person, "saying")]
+
+
+def test_a_cue_inside_what_someone_said_is_content_not_a_second_source() -> None:
+    found = attributed(
+        "Diplomats in Korva said several Western governments had privately urged the council "
+        "to delay the vote.",
+        "Mara Lind denied that the operator had threatened to move its ships elsewhere.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [
+        ("Diplomats", "said"),
+        ("Mara Lind", "denied"),
+    ]
+
+
+def test_a_relay_keeps_both_who_told_and_who_said() -> None:
+    found = attributed(
+        "A council clerk told the Harbour Gazette that Mara Lind said the vote was rigged.",
+    )
+    assert {(name, cue) for _, name, _, cue in found} >= {("Mara Lind", "said")}
+
+
+def test_a_verb_of_declaring_needs_words_for_content() -> None:
+    found = attributed(
+        "Mayor Ivo Brandt declared a state of emergency for the harbour district on Friday.",
+        "Mayor Ivo Brandt declared that the harbour would reopen within a week.",
+    )
+    assert found == [("Mayor Ivo Brandt", "Ivo Brandt", SourceKind.person, "declared")]
+    assert "emergency" not in found[0][0]
+
+
+def test_speech_verbs_beyond_say_are_cues() -> None:
+    found = attributed(
+        "Mara Lind reiterated that the council had no money for dredging.",
+        "Ivo Brandt demanded that the vote be postponed until the spring.",
+        "Fishing crews complained that the plan had been drawn up in secret.",
+    )
+    assert [cue for _, _, _, cue in found] == ["reiterated", "demanded", "complained"]
