@@ -22,7 +22,7 @@ import pysbd
 from app.claims.models import AttributionRole, ClaimKind
 from app.claims.schemas import MAX_ANCHOR_CHARS
 
-from . import lexicon
+from . import lexicon, sources
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -333,6 +333,20 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
     return phrase if len(phrase.split()) <= MAX_DESCRIPTION_WORDS else ""
 
 
+def _governing_subject(cue: "Token", base: str) -> str | None:
+    """The subject of the clause a subjectless cue continues: "X downplayed … and said",
+    "X ducked, pointing to … and saying": up through the verbs it is joined to."""
+    verb = cue
+    for _ in range(3):
+        if verb.dep_ not in ("conj", "advcl") or verb.head.pos_ not in VERB_TAGS:
+            return None
+        verb = verb.head
+        mention = _parsed_subject(verb, base)
+        if mention is not None:
+            return mention or None
+    return None
+
+
 def _is_aside(token: "Token") -> bool:
     """Set off from the name: an appositive, a parenthesis, or a relative clause after a
     comma ("X, who leads …"; "engineers who worked on it" is a description, no aside)."""
@@ -445,17 +459,18 @@ def _cue_attributions(
                 again = Attributed(earlier.mention, _role(verb, earlier.mention), cue)
                 found.append((match.start("verb"), again))
             continue
-        if previous in CONJUNCTIONS:
-            leading = LEADING_NAME.match(BOUNDARY.split(before)[-1].strip())
-            mention = leading.group() if leading else None  # "The Bank … raised …, and said"
+        if previous in CONJUNCTIONS or (previous == "then" and not found):
+            # "Sen. X (R-Iowa) downplayed … and said": the subject of the verb it joins.
+            mention = _governing_subject(parsed, base)
+            if mention is None:
+                leading = LEADING_NAME.match(BOUNDARY.split(before)[-1].strip())
+                mention = leading.group() if leading else None
         elif participle:
             # ", adding: …" continues the main clause, whose subject was cited already;
             # "X threw her support behind Y, saying …": the main clause's subject speaks.
             mention = None
             if not found and before.rstrip().endswith(","):
-                if parsed.dep_ == "advcl" and parsed.head.pos_ in VERB_TAGS:
-                    mention = _parsed_subject(parsed.head, base) or None
-                mention = mention or _subject(before)
+                mention = _governing_subject(parsed, base) or _subject(before)
         else:
             mention = _parsed_subject(parsed, base)
             if mention is None:
@@ -603,6 +618,19 @@ class Reading:
     last_attributed: Finding | None = None
     # Who introduced what follows: the sources of a paragraph ending "X said:".
     introduced_by: list[Attributed] = field(default_factory=list)
+    # The people the story has made subjects so far, most recent last: who "he" and "she"
+    # can be. And what each surname has been called: "he", "she".
+    people: list[str] = field(default_factory=list)
+    pronouns: dict[str, str] = field(default_factory=dict)
+
+    def antecedent(self, pronoun: str) -> str | None:
+        """The person "he" or "she" refers to: the most recent subject the story named who
+        has not been called by the other pronoun."""
+        for name in reversed(self.people):
+            if self.pronouns.get(name.split()[-1], pronoun) == pronoun:
+                self.pronouns[name.split()[-1]] = pronoun
+                return name
+        return None
 
 
 # An item of a Markdown list, as ingest writes lists: "- It funds dredging".
@@ -645,6 +673,7 @@ def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
         span = paragraph.char_span(start, start + len(sentence), alignment_mode="expand")
         words = {t.idx - start: t for t in span} if span is not None else {}
         cited = attributions(sentence, words)
+        _resolve_pronouns(cited, words, reading)
         earlier = reading.last_attributed
         if earlier is not None:
             backward = [(at, a) for at, a in cited if _points_back(sentence, at, a)]
@@ -652,7 +681,7 @@ def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
             cited = [c for c in cited if c not in backward]
             if backward and not cited:
                 continue
-        quotes = list(QUOTES.finditer(sentence))
+        quotes = [q for q in QUOTES.finditer(sentence) if not is_title(q.group()[1:-1])]
         if quotes:
             found = _quote_findings(sentence, quotes, cited, reading.last_speaker)
         elif cited:
@@ -667,6 +696,58 @@ def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
         )
         if cited:
             reading.last_speaker = cited[-1][1].mention
+
+
+GENDERED = {"he", "she"}
+SUBJECT_DEPS = {"nsubj", "nsubjpass"}
+
+
+def _resolve_pronouns(
+    cited: list[tuple[int, Attributed]], words: "Words", reading: Reading
+) -> None:
+    """Name who "he" and "she" are, from the people the story made subjects before them (in
+    this sentence too: "After Lind arrived, she said"); then remember this sentence's."""
+    subjects = _people(words, reading)
+    for at, attributed in cited:
+        pronoun = attributed.mention.casefold()
+        if pronoun not in GENDERED:
+            continue
+        reading.people += [name for position, name in subjects if position < at]
+        subjects = [(position, name) for position, name in subjects if position >= at]
+        attributed.mention = reading.antecedent(pronoun) or attributed.mention
+    reading.people += [name for _, name in subjects]
+
+
+def _people(words: "Words", reading: Reading) -> list[tuple[int, str]]:
+    """The named subjects of a sentence that can be people, with where each starts, the
+    main clause's last (the most salient: in "Pereira told the court that Haverford had
+    approved it", Pereira). A sentence about one person that calls them "his" or "herself"
+    says which pronoun is theirs."""
+    found: list[tuple[int, str, bool]] = []
+    if not words:
+        return []
+    key, first = next(iter(words.items()))
+    start = first.idx - key  # where the sentence starts in its paragraph
+    for token in words.values():
+        if token.dep_ not in SUBJECT_DEPS or token.pos_ != "PROPN":
+            continue
+        run = [token]
+        while run[0].i > 0 and run[0].nbor(-1).pos_ == "PROPN" and run[0].nbor(-1).head == token:
+            run.insert(0, run[0].nbor(-1))
+        name = " ".join(t.text for t in run)
+        if sources.could_be_person(name):
+            found.append((run[0].idx - start, name, token.head.dep_ == "ROOT"))
+    genders = {GENDER_WORDS[t.lower_] for t in words.values() if t.lower_ in GENDER_WORDS}
+    if len({name for _, name, _ in found}) == 1 and len(genders) == 1:
+        reading.pronouns.setdefault(found[0][1].split()[-1], genders.pop())
+    found.sort(key=lambda f: f[2])
+    return [(at, name) for at, name, _ in found]
+
+
+# Words that show which pronoun a person takes ("his trial", "approved it herself").
+GENDER_WORDS = {
+    "his": "he", "him": "he", "himself": "he", "her": "she", "hers": "she", "herself": "she",
+}  # fmt: skip
 
 
 def _quote_findings(
@@ -702,6 +783,17 @@ def _quote_findings(
         if len(paraphrase.split()) >= 4:
             findings.insert(0, Finding(paraphrase, paraphrase, attributions=others))
     return findings
+
+
+def is_title(quoted: str) -> bool:
+    """A programme, a book or a nickname in quotation marks ("“Sunday Morning Futures,”",
+    "“Blue House”"), no one's words: every word of it capitalised."""
+    words = [w for w in re.findall(r"[\w’'-]+", quoted) if w.casefold() not in FUNCTION_WORDS]
+    return 0 < len(words) <= MAX_TITLE_WORDS and all(w[:1].isupper() for w in words)
+
+
+# A title in quotation marks is short; a longer capitalised quotation is a shout.
+MAX_TITLE_WORDS = 6
 
 
 def _fallback(last_speaker: str | None) -> list[Attributed]:

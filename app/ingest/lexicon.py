@@ -154,6 +154,8 @@ HEDGES = {"reportedly", "allegedly"}
 
 # Titles and offices: never part of a person's name, kept as the source's description.
 TITLES = {
+    "adviser",
+    "advisor",
     "president",
     "president-elect",
     "vice",

@@ -123,6 +123,14 @@ def is_country(mention: str) -> bool:
     return ARTICLE.sub("", mention).strip().casefold() in _country_names()
 
 
+def could_be_person(name: str) -> bool:
+    """Whether a capitalised name can be a person's: not a country, an outlet or a body."""
+    words = _words(name)
+    return bool(words) and not (
+        is_country(name) or lexicon.is_publication(name) or _kind_of_body(words) is not None
+    )
+
+
 class Resolver:
     """Turns the mentions of one article into sources, consistently across the article."""
 

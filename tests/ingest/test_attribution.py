@@ -106,3 +106,58 @@ def test_speech_verbs_beyond_say_are_cues() -> None:
         "Fishing crews complained that the plan had been drawn up in secret.",
     )
     assert [cue for _, _, _, cue in found] == ["reiterated", "demanded", "complained"]
+
+
+def test_a_title_in_quotation_marks_is_no_quotation() -> None:
+    page = (
+        HEADLINE
+        + OPENING
+        + (
+            "Appearing on “Harbour Hour Tonight,” Deputy Mayor Lena Ortiz said the quay would "
+            "open in May.\n"
+        )
+    )
+    draft = service.draft(service.Raw(page))
+    [claim] = draft.claims
+    assert claim.kind.value == "statement"
+    assert claim.statement.startswith("Appearing on")
+    assert [a.source.name for a in claim.attributions] == ["Lena Ortiz"]  # type: ignore[union-attr]
+
+
+def test_a_cue_joined_to_another_verb_speaks_for_that_verb_s_subject() -> None:
+    found = attributed(
+        "Councillor Ivo Brandt (Harbour Party) on Wednesday dismissed the protest and said "
+        "the vote would go ahead.",
+        "Mara Lind was asked to name one benefit of the plan. She ducked, pointing to the "
+        "budget and saying that quays pay for themselves.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [
+        ("Ivo Brandt", "said"),
+        ("Mara Lind", "saying"),
+    ]
+
+
+def test_a_belief_or_intention_is_a_cue_only_with_a_clause() -> None:
+    found = attributed(
+        "Fishing crews fear that the quay will silt up within a decade.",
+        "Ivo Brandt plans to table the motion again in June.",
+        "Mara Lind agreed a new timetable with the operator.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [
+        ("Fishing crews", "fear"),
+        ("Ivo Brandt", "plans"),
+    ]
+
+
+def test_he_and_she_are_the_last_named_subject_who_takes_that_pronoun() -> None:
+    found = attributed(
+        "Councillor Ivo Brandt steered the plan through committee, as his party had asked.",
+        "Lawyer Mara Lind told the inquiry that Brandt had approved the contract. "
+        '"It was his decision," she said.',
+        "He said the contract had been approved by the whole committee.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [
+        ("Mara Lind", "told"),
+        ("Mara Lind", "said"),
+        ("Ivo Brandt", "said"),
+    ]
