@@ -411,7 +411,10 @@ def _role(verb: str, mention: str) -> AttributionRole:
 
 
 def _is_document(mention: str) -> bool:
-    return any(_bare(word) in lexicon.DOCUMENT_WORDS for word in mention.split()[:3])
+    """'A new Quinnipiac University poll', 'Exit polls', 'a report by the inspectorate': a
+    document names itself before any "by" or "of"."""
+    head = re.split(r"\s(?:by|of|from|for)\s", mention)[0]
+    return any(_bare(word) in lexicon.DOCUMENT_WORDS for word in head.split())
 
 
 def _cue_attributions(
@@ -506,9 +509,12 @@ RELAYS = {"tell", "report"}
 
 
 def _takes_clause(cue: "Token") -> bool:
-    """'declared that …', 'declared: “…”', '“…,” he declared', not 'declared an emergency'."""
+    """'declared that …', 'declared: “…”', '“…,” he declared', 'called it a victory', not
+    'declared an emergency' or 'called the police'."""
     if any(child.dep_ in CONTENT_DEPS for child in cue.children):
         return True
+    if any(child.dep_ == "oprd" or child.lower_ == "for" for child in cue.children):
+        return True  # "called the ruling a victory", "called for calm"
     if cue.dep_ in ("parataxis", "ccomp") and cue.head.i < cue.i:
         return True  # the quotation came first, and the cue hangs from it
     return any(child.text in ':“"' for child in cue.children)

@@ -444,6 +444,15 @@ DOCUMENT_WORDS = {
     "investigation",
     "inquiry",
     "papers",
+    "poll",
+    "polls",
+    "surveys",
+    "studies",
+    "reports",
+    "research",
+    "statistics",
+    "emails",
+    "results",
 }
 
 # A few common English words: a text with almost none of them is not English.

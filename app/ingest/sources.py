@@ -40,6 +40,8 @@ PRONOUN_KINDS = {
     "it": _THINGS,
     "they": {SourceKind.anonymous, SourceKind.organization, SourceKind.government},
 }
+# Bodies named after the person who leads them: "the Clinton campaign".
+PERSONAL_BODIES = {"campaign", "administration", "team"}
 # Words after the head of a description: "supporters of …", "advocates for …".
 DESCRIPTION_LINKS = {"of", "for", "in", "at", "from", "with", "on", "who", "close"}
 # Short references to something named before: "the department", "the company".
@@ -217,9 +219,10 @@ class Resolver:
             capitalised = [i for i, word in enumerate(named) if word[:1].isupper()]
             if capitalised:
                 named = named[capitalised[0] :]  # "governing Civic Union" → "Civic Union"
-            # "the Force Métal union" → "Force Métal"; "Clinton's campaign" stays whole.
+            # "the Force Métal union" → "Force Métal"; "Clinton's campaign" and "the Trump
+            # administration" stay whole (the body is named by its person).
             described = len(named) > 1 and named[-1].islower() and named[-2][:1].isupper()
-            if described and not named[-2].endswith(("’s", "'s")):
+            if described and not (named[-2].endswith(("’s", "'s")) or named[-1] in PERSONAL_BODIES):
                 named = named[:-1]
             return SourceCreate(name=" ".join(named), kind=kind or SourceKind.organization)
         return self._person(words)

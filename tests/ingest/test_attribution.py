@@ -161,3 +161,25 @@ def test_he_and_she_are_the_last_named_subject_who_takes_that_pronoun() -> None:
         ("Mara Lind", "said"),
         ("Ivo Brandt", "said"),
     ]
+
+
+def test_polls_and_surveys_are_documents_that_show_and_find() -> None:
+    found = attributed(
+        "A new Harbour Gazette poll shows the plan trailing by seven points.",
+        "Exit polls showed older voters backing the quay by wide margins.",
+        "The vote showed how divided the council has become.",
+    )
+    assert [(name, kind, cue) for _, name, kind, cue in found] == [
+        ("new Harbour Gazette poll", SourceKind.document, "shows"),
+        ("Exit polls", SourceKind.document, "showed"),
+    ]
+
+
+def test_calling_something_something_is_a_cue_calling_someone_is_not() -> None:
+    found = attributed(
+        "In a statement, the Brandt campaign called the vote a victory for the harbour.",
+        "Mara Lind called the harbour police after the meeting.",
+    )
+    assert found == [
+        ("In a statement,", "Brandt campaign", SourceKind.organization, "called"),
+    ]
