@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import pysbd
-
 from app.claims.models import AttributionRole, ClaimKind
 from app.claims.schemas import MAX_ANCHOR_CHARS
 
@@ -125,14 +123,12 @@ class Finding:
     attributions: list[Attributed] = field(default_factory=list)
 
 
-_segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-def sentences(paragraph: str) -> list[tuple[int, str]]:
-    """The paragraph's sentences, each with where it starts; one that a quotation runs
-    across is kept whole."""
-    spans = [(s.start, s.end) for s in _segmenter.segment(paragraph)]
-    quotes = [(m.start(), m.end()) for m in QUOTES.finditer(paragraph)]
+def sentences(paragraph: "Doc") -> list[tuple[int, str]]:
+    """The paragraph's sentences as the parse splits it, each with where it starts; one that
+    a quotation runs across is kept whole."""
+    text = paragraph.text
+    spans = [(s.start_char, s.end_char) for s in paragraph.sents]
+    quotes = [(m.start(), m.end()) for m in QUOTES.finditer(text)]
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         inside = any(q_start < start < q_end for q_start, q_end in quotes)
@@ -142,7 +138,7 @@ def sentences(paragraph: str) -> list[tuple[int, str]]:
             merged.append((start, end))
     found = []
     for start, end in merged:
-        piece = paragraph[start:end]
+        piece = text[start:end]
         if piece.strip():
             found.append((start + len(piece) - len(piece.lstrip()), piece.strip()))
     return found
@@ -671,7 +667,7 @@ def read_paragraph(paragraph: "Doc", reading: Reading) -> None:
 
 
 def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
-    for start, sentence in sentences(paragraph.text):
+    for start, sentence in sentences(paragraph):
         if len(sentence) > MAX_ANCHOR_CHARS:
             continue  # no claim could be anchored on it, and searching it costs per cue
         # The sentence's own words only: a scan of the paragraph's for each sentence would
