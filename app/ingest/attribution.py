@@ -204,6 +204,8 @@ PASSIVE_AUXILIARIES = {"was", "were", "been", "being", "be", "is", "are"}
 NP_END = re.compile(
     r"[,;:()]|\s(?:on|last|this|earlier|later|late|that|who|which|as|after|before|but|when|"
     r"published|released|during|since|while|because|if)\s|\sin\s(?=[A-Z]?[a-z]+day\b)"
+    # "a memo seen by Reuters": the memo is the source, the outlet only saw it.
+    r"|\s(?:seen|obtained|reviewed)\s+by\s"
 )
 
 
@@ -314,8 +316,10 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
         return None
     if subject.lower_ in NO_ONE:
         return None  # "X, who said …": the relative clause's antecedent is found otherwise
-    if subject.pos_ not in SUBJECT_TAGS:
-        return ""
+    if subject.pos_ not in SUBJECT_TAGS or (
+        subject.pos_ == "PRON" and subject.lower_ not in PRONOUNS
+    ):
+        return ""  # "Few would argue"; "we", "I" and "you" are the writer, or in a quotation
     named = next((c for c in subject.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
     if named is not None and subject.pos_ == "NOUN":
         subject = named  # "The harbour director, Mara Lind, said": Mara Lind
@@ -596,12 +600,38 @@ def _without_told_outlets(found: list[tuple[int, Attributed]], text: str) -> lis
 
 def attributions(text: str, words: "Words") -> list[tuple[int, Attributed]]:
     patterns = _pattern_attributions(text)
-    found = sorted(patterns + _cue_attributions(text, patterns, words), key=lambda f: f[0])
+    found = sorted(
+        patterns + _cue_attributions(text, patterns, words) + _stance_attributions(words),
+        key=lambda f: f[0],
+    )
     unique: dict[tuple[str, AttributionRole, str], tuple[int, Attributed]] = {}
     for at, attributed in _without_told_outlets(found, text):
         key = (attributed.mention.casefold(), attributed.role, attributed.cue)
         unique.setdefault(key, (at, attributed))
     return list(unique.values())
+
+
+COPULAS = {"be", "remain", "seem", "appear", "feel", "sound"}
+
+
+def _stance_attributions(words: "Words") -> list[tuple[int, Attributed]]:
+    """'X is adamant that …', 'X was confident the deal would hold': a stance with a clause
+    for content, said of its subject."""
+    found = []
+    for at, token in words.items():
+        if token.lower_ not in lexicon.STANCE_ADJECTIVES or token.dep_ != "acomp":
+            continue
+        if token.head.lemma_ not in COPULAS:
+            continue  # "making sure the doors close" is no stance
+        # The clause hangs from the adjective or from its "is"; "X is confident" alone
+        # says nothing.
+        if not any(c.dep_ in CONTENT_DEPS for c in (*token.children, *token.head.children)):
+            continue
+        mention = _parsed_subject(token.head, token.lower_)
+        if mention:
+            cue = f"{token.head.text} {token.text}"
+            found.append((at, Attributed(mention, AttributionRole.asserted_by, cue)))
+    return found
 
 
 def is_factual(sentence: str) -> bool:
@@ -635,6 +665,8 @@ class Reading:
         return None
 
 
+OPENING_QUOTES = ("“", '"')
+CLOSING_QUOTES = ("”", '"')
 # An item of a Markdown list, as ingest writes lists: "- It funds dredging".
 LIST_ITEM = re.compile(r"^- (?P<item>.+)$", re.MULTILINE)
 
@@ -659,6 +691,16 @@ def read_paragraph(paragraph: "Doc", reading: Reading) -> None:
         reading.claims += [
             Finding(item, item, attributions=[replace(a) for a in speakers]) for item in items
         ]
+        return
+    text = paragraph.text.strip()
+    if text[:1] in OPENING_QUOTES and not any(mark in text[1:] for mark in CLOSING_QUOTES):
+        # A quotation that runs on into the next paragraph (which opens with a quotation
+        # mark again): the words of whoever was speaking.
+        words = text[1:].strip()
+        reading.claims.append(
+            Finding(words, words, ClaimKind.quote, words, _fallback(reading.last_speaker))
+        )
+        reading.introduced_by = []
         return
     before = len(reading.claims)
     _read_sentences(paragraph, reading)
@@ -761,19 +803,23 @@ def _quote_findings(
     """The quotations of a sentence, and the statement around them when it makes one too.
     A whole quoted sentence is a claim of its own, attributed by the cue nearest to it; a
     partial quotation ("said there was "no evidence"") keeps the sentence as its claim."""
-    whole = [q for q in quotes if q.group()[1:2].isupper()]
+    runs = [run for run in _resumed(sentence, quotes) if run[0].group()[1:2].isupper()]
+    whole = [quote for run in runs for quote in run]
     if not whole:
         speakers = [a for _, a in cited] or _fallback(last_speaker)
         words = " … ".join(q.group()[1:-1].strip() for q in quotes)
         return [Finding(sentence, sentence, ClaimKind.quote, words, speakers)]
     findings, used = [], set()
-    for quote in whole:
-        words = quote.group()[1:-1].strip()
-        nearest = min(cited, key=lambda f: _distance(f[0], quote), default=None)
+    for run in runs:
+        first, last = run[0], run[-1]
+        words = " ".join(q.group()[1:-1].strip() for q in run)
+        # One quotation resumed after its tag is anchored across the tag, on the page's words.
+        exact = sentence[first.start() + 1 : last.end() - 1].strip()
+        nearest = min(cited, key=lambda f: _distance(f[0], first, last), default=None)
         speakers = [nearest[1]] if nearest else _fallback(last_speaker)
         if nearest:
             used.add(id(nearest[1]))
-        findings.append(Finding(words, words, ClaimKind.quote, words, speakers))
+        findings.append(Finding(words, exact, ClaimKind.quote, words, speakers))
     others = [a for _, a in cited if id(a) not in used]
     if others:
         # What the sentence says besides the quotation: before it ("Putin claimed …,
@@ -785,6 +831,26 @@ def _quote_findings(
         if len(paraphrase.split()) >= 4:
             findings.insert(0, Finding(paraphrase, paraphrase, attributions=others))
     return findings
+
+
+# A speaker tag between two parts of one quotation: “…,” said the harbour director, “…”.
+MAX_TAG_WORDS = 10
+
+
+def _resumed(sentence: str, quotes: list[re.Match[str]]) -> list[list[re.Match[str]]]:
+    """The quotations in runs: one that stops at a comma and resumes after a short speaker
+    tag ("“We waited,” she said, “and waited.”") is one quotation, not two."""
+    runs: list[list[re.Match[str]]] = []
+    for quote in quotes:
+        if runs:
+            previous = runs[-1][-1]
+            tag = sentence[previous.end() : quote.start()]
+            paused = previous.group()[1:-1].rstrip().endswith(",")
+            if paused and tag.rstrip().endswith(",") and len(tag.split()) <= MAX_TAG_WORDS:
+                runs[-1].append(quote)
+                continue
+        runs.append([quote])
+    return runs
 
 
 def is_title(quoted: str) -> bool:
@@ -805,7 +871,8 @@ def _fallback(last_speaker: str | None) -> list[Attributed]:
     return [Attributed(last_speaker, AttributionRole.asserted_by, "")]
 
 
-def _distance(position: int, quote: re.Match[str]) -> int:
-    if position < quote.start():
-        return quote.start() - position
-    return max(position - quote.end(), 0)
+def _distance(position: int, first: re.Match[str], last: re.Match[str]) -> int:
+    """How far a cue is from the quotation running from `first` to `last` (0 inside it)."""
+    if position < first.start():
+        return first.start() - position
+    return max(position - last.end(), 0)

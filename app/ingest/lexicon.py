@@ -113,6 +113,8 @@ DOCUMENT_CUES = frozenset(_cues()["groups"]["documents"])
 # Verbs that report words only with a clause or quotation for content ("declared that …",
 # not "declared a state of emergency").
 CLAUSAL_CUES = frozenset(_cues()["groups"]["clausal"])
+# Adjectives that attribute a stance with a clause: "X is adamant that …".
+STANCE_ADJECTIVES = frozenset(_cues()["adjectives"]["stance"])
 # Verbs that things do as well as people ("the move signals"): only a known kind of source
 # is their subject.
 WEAK_CUES = frozenset(_cues()["groups"]["weak"])

@@ -183,3 +183,72 @@ def test_calling_something_something_is_a_cue_calling_someone_is_not() -> None:
     assert found == [
         ("In a statement,", "Brandt campaign", SourceKind.organization, "called"),
     ]
+
+
+def claims_of(*paragraphs: str) -> list[tuple[str, str, list[str]]]:
+    """(kind, anchored text, source names) for each claim."""
+    page = HEADLINE + OPENING + "\n\n".join(paragraphs) + "\n"
+    draft = service.draft(service.Raw(page))
+    return [
+        (
+            c.kind.value,
+            c.anchor.exact if c.anchor else c.statement,
+            [a.source.name for a in c.attributions],  # type: ignore[union-attr]
+        )
+        for c in draft.claims
+    ]
+
+
+def test_a_quotation_resumed_after_its_speaker_tag_is_one_claim() -> None:
+    found = claims_of(
+        "“We have waited long enough,” said Mara Lind, the harbour director, “and the "
+        "ships are going elsewhere.”",
+    )
+    assert found == [
+        (
+            "quote",
+            "We have waited long enough,” said Mara Lind, the harbour director, “and the ships "
+            "are going elsewhere.",
+            ["Mara Lind"],
+        )
+    ]
+
+
+def test_a_quotation_over_several_paragraphs_keeps_its_speaker() -> None:
+    found = claims_of(
+        "Mara Lind, the harbour director, said the town could not wait. “Every month we wait "
+        "costs the town money,” she said.",
+        "“The fleet has shrunk by a third since 2019. The boatyard has closed.",
+        "“If we do not act now, there will be no fleet left to save,” she added.",
+    )
+    assert found[-2:] == [
+        (
+            "quote",
+            "The fleet has shrunk by a third since 2019. The boatyard has closed.",
+            ["Mara Lind"],
+        ),
+        (
+            "quote",
+            "If we do not act now, there will be no fleet left to save,",
+            ["Mara Lind"],
+        ),
+    ]
+
+
+def test_a_document_seen_by_an_outlet_is_the_source() -> None:
+    found = attributed(
+        "The plan is a giveaway to the operator, according to a memo seen by the Harbour Gazette.",
+    )
+    assert found == [("The plan is", "memo", SourceKind.document, "according to")]
+
+
+def test_a_stance_with_a_clause_is_attributed_to_who_holds_it() -> None:
+    found = attributed(
+        "Mara Lind is adamant that the quay can be saved without new taxes.",
+        "Ivo Brandt is confident.",
+        "We are making sure the quay stays open, the crews say.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [
+        ("Mara Lind", "is adamant"),
+        ("crews", "say"),
+    ]
