@@ -95,6 +95,8 @@ BACKWARD_ROLES = {
 }
 # "The deal was confirmed by …": a short definite subject that names an earlier claim.
 DEFINITE_PASSIVE = re.compile(r"^(?:The|This|That|These|Those)\s+\w+(?:\s+\w+)?\s+(?:was|were)\s")
+# A verb form describing a noun ("pledged delegates", "the claimed savings") is no cue.
+MODIFIER_DEPS = {"amod", "compound"}
 # Parts of speech a cue can have: "said" is a VERB, "has" in "has said" an AUX.
 VERB_TAGS = {"VERB", "AUX"}
 SUBJECT_TAGS = {"PROPN", "NOUN", "PRON"}
@@ -301,6 +303,14 @@ MAX_DESCRIPTION_WORDS = 12
 NO_ONE = {"who", "which", "that", "this", "what", "there", "both", "all", "each"}
 
 
+def _describes_noun(cue: "Token") -> bool:
+    """'The figures include pledged delegates': a verb form that describes a noun. After
+    "but" or "and" the parse can take a verb for one ("… but noted irregularities")."""
+    if cue.dep_ not in MODIFIER_DEPS:
+        return False
+    return cue.i == 0 or cue.nbor(-1).pos_ not in ("CCONJ", "PUNCT")
+
+
 def _parsed_subject(cue: "Token", base: str) -> str | None:
     """The cue's subject in the parse, without its asides, as a source's mention: "" when
     the subject can be no source ("his approach signals", "Few would argue"), None when the
@@ -335,8 +345,9 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
 
 def _governing_subject(cue: "Token", base: str) -> str | None:
     """The subject of the clause a subjectless cue continues: "X downplayed … and said",
-    "X ducked, pointing to … and saying": up through the verbs it is joined to."""
-    verb = cue
+    "X ducked, pointing to … and saying": up through the verbs it is joined to (from the
+    noun the parse hung it on, in "… but noted delays")."""
+    verb = cue.head if cue.dep_ in MODIFIER_DEPS else cue
     for _ in range(3):
         if verb.dep_ not in ("conj", "advcl") or verb.head.pos_ not in VERB_TAGS:
             return None
@@ -430,8 +441,8 @@ def _cue_attributions(
         if not verb.islower() or verb not in lexicon.cue_forms():
             continue  # "States" in "the United States" is no cue
         parsed = words.get(match.start("verb"))
-        if parsed is None or parsed.pos_ not in VERB_TAGS:
-            continue  # "Other states limit …", "the state of …": a noun
+        if parsed is None or parsed.pos_ not in VERB_TAGS or _describes_noun(parsed):
+            continue  # "Other states limit …", "the state of …", "pledged delegates"
         base = lexicon.cue_forms()[verb][0]
         if _reported_within(parsed):
             continue  # "X said Y had urged …": Y's urging is what X said
@@ -611,6 +622,8 @@ def attributions(text: str, words: "Words") -> list[tuple[int, Attributed]]:
     return list(unique.values())
 
 
+# What a stance's content hangs by: a finite clause ("adamant that …"), not "certain to".
+STANCE_DEPS = {"ccomp", "parataxis"}
 COPULAS = {"be", "remain", "seem", "appear", "feel", "sound"}
 
 
@@ -624,8 +637,8 @@ def _stance_attributions(words: "Words") -> list[tuple[int, Attributed]]:
         if token.head.lemma_ not in COPULAS:
             continue  # "making sure the doors close" is no stance
         # The clause hangs from the adjective or from its "is"; "X is confident" alone
-        # says nothing.
-        if not any(c.dep_ in CONTENT_DEPS for c in (*token.children, *token.head.children)):
+        # says nothing, and "the figure is certain to rise" is no one's stance.
+        if not any(c.dep_ in STANCE_DEPS for c in (*token.children, *token.head.children)):
             continue
         mention = _parsed_subject(token.head, token.lower_)
         if mention:

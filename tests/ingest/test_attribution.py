@@ -252,3 +252,13 @@ def test_a_stance_with_a_clause_is_attributed_to_who_holds_it() -> None:
         ("Mara Lind", "is adamant"),
         ("crews", "say"),
     ]
+
+
+def test_verb_forms_that_describe_or_take_no_words_are_no_cues() -> None:
+    found = attributed(
+        "The totals include pledged delegates and the mayor's own vote.",
+        "That last figure is certain to rise once the harbour reopens.",
+        "Mara Lind can add a new title to her long list of jobs.",
+        "Fishing crews welcomed the vote but noted delays in the dredging.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [("Fishing crews", "noted")]
