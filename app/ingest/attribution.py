@@ -100,6 +100,10 @@ MODIFIER_DEPS = {"amod", "compound"}
 # Parts of speech a cue can have: "said" is a VERB, "has" in "has said" an AUX.
 VERB_TAGS = {"VERB", "AUX"}
 SUBJECT_TAGS = {"PROPN", "NOUN", "PRON"}
+ANONYMITY_REQUEST = re.compile(
+    r"\s+(?:not\s+to\s+be\s+(?:named|identified)|for\s+anonymity|that\s+(?:his|her|their)\s+names?)",
+    re.IGNORECASE,
+)
 QUOTED_AS = re.compile(r"\b(?:was|were)\s+quoted\s+as\s+saying\b", re.IGNORECASE)
 
 
@@ -319,13 +323,20 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
     advocates of the plan say", "47 percent said"); of a verb that things do too
     ("signals"), only a known kind of source."""
     subjects = [child for child in cue.children if child.dep_ == "nsubj"]
-    if len(subjects) != 1:
-        return None  # none, or a parse gone wrong ("her co-author" split in two)
-    subject = subjects[0]
+    if not subjects:
+        return None
+    # Several is a parse gone wrong: "in Berea, OH, …, Gov. John Kasich said" makes "OH" a
+    # subject too. The one nearest the cue is its subject.
+    subject = min(subjects, key=lambda s: abs(cue.i - s.i))
     if any(child.dep_ == "conj" for child in subject.children):
         return None
-    if subject.lower_ in NO_ONE:
-        return None  # "X, who said …": the relative clause's antecedent is found otherwise
+    relative = subject.lower_ in RELATIVES and cue.dep_ == "relcl"
+    if relative and cue.head.pos_ in ("PROPN", "NOUN"):
+        subject = cue.head  # "Ted Cruz, who said …", "voters who said …": who they are
+        while subject.dep_ == "pobj" and subject.head.lower_ == "of":
+            subject = subject.head.head  # "30 percent of voters who said": the 30 percent
+    elif subject.lower_ in NO_ONE:
+        return None  # "this said", or a relative the parse did not tie to its antecedent
     if subject.pos_ not in SUBJECT_TAGS or (
         subject.pos_ == "PRON" and subject.lower_ not in PRONOUNS
     ):
@@ -336,6 +347,8 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
     asides = {t.i for child in subject.subtree if _is_aside(child) for t in child.subtree} - {
         subject.i
     }
+    if relative:
+        asides |= {t.i for t in cue.subtree}
     phrase = "".join(t.text_with_ws for t in subject.subtree if t.i not in asides).strip(" ,")
     known = noun_phrase(phrase)
     if known or base in lexicon.WEAK_CUES or subject.pos_ == "PRON":
@@ -444,6 +457,8 @@ def _cue_attributions(
         if parsed is None or parsed.pos_ not in VERB_TAGS or _describes_noun(parsed):
             continue  # "Other states limit …", "the state of …", "pledged delegates"
         base = lexicon.cue_forms()[verb][0]
+        if ANONYMITY_REQUEST.match(text, match.end()):
+            continue  # "who asked not to be named": why a source is unnamed, not a claim
         if _reported_within(parsed):
             continue  # "X said Y had urged …": Y's urging is what X said
         if base in lexicon.CLAUSAL_CUES and not _takes_clause(parsed):

@@ -28,6 +28,9 @@ _PARSING = threading.Lock()
 NOT_USED = ("ner",)
 
 
+QUOTE_INFIXES = (r"[“”]", r"(?<=\w),(?=[“”])")
+
+
 class ModelMissing(RuntimeError):
     """The configured model is not installed: a deployment error, not a client's."""
 
@@ -39,12 +42,17 @@ def pipeline() -> "Language":
 
     name = get_settings().ingest_model
     try:
-        return spacy.load(name, exclude=NOT_USED)
+        nlp = spacy.load(name, exclude=NOT_USED)
     except OSError as error:
         raise ModelMissing(
             f"The language model {name!r} (NEWSDESK_INGEST_MODEL) is not installed: "
             f"pip install it, or name one that is ({error})."
         ) from error
+    # A curly quotation mark is a word of its own even with no space before it
+    # ('said,“Look'), so the quotation's first word and the cue are parsed as words.
+    infixes = [*nlp.Defaults.infixes, *QUOTE_INFIXES]
+    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    return nlp
 
 
 def parse(paragraphs: "Sequence[str]") -> "list[Doc]":

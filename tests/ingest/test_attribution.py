@@ -262,3 +262,28 @@ def test_verb_forms_that_describe_or_take_no_words_are_no_cues() -> None:
         "Fishing crews welcomed the vote but noted delays in the dredging.",
     )
     assert [(name, cue) for _, name, _, cue in found] == [("Fishing crews", "noted")]
+
+
+def test_who_in_a_relative_clause_is_the_noun_it_describes() -> None:
+    found = attributed(
+        "The plan was opposed by Ivo Brandt, who said the harbour could not pay for it.",
+        "The quay won among the 30 percent of voters who said the harbour mattered most.",
+        "Two crew members who asked not to be named said the vote had been rushed.",
+    )
+    assert [(name, cue) for _, name, _, cue in found] == [
+        ("Ivo Brandt", "said"),
+        ("30 percent of voters", "said"),
+        ("Two crew members", "said"),
+    ]
+
+
+def test_a_quotation_mark_glued_to_the_cue_and_a_stray_subject_do_not_hide_the_speaker() -> None:
+    found = claims_of(
+        "Mara Lind said,“We have waited long enough for this quay to be mended.”",
+        "Tuesday at the town hall in Berea, OH, after the vote, Mayor Ivo Brandt said, "
+        "“This is a good day for the harbour and for the fleet.”",
+    )
+    assert [(kind, sources) for kind, _, sources in found[-2:]] == [
+        ("quote", ["Mara Lind"]),
+        ("quote", ["Ivo Brandt"]),
+    ]
