@@ -757,7 +757,7 @@ def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
         if quotes:
             found = _quote_findings(sentence, quotes, cited, reading.last_speaker)
         elif cited:
-            found = [Finding(sentence, sentence, attributions=[a for _, a in cited])]
+            found = _clause_findings(sentence, cited, words)
         elif is_factual(sentence):
             found = [Finding(sentence, sentence)]
         else:
@@ -820,6 +820,37 @@ def _people(words: "Words", reading: Reading) -> list[tuple[int, str]]:
 GENDER_WORDS = {
     "his": "he", "him": "he", "himself": "he", "her": "she", "hers": "she", "herself": "she",
 }  # fmt: skip
+
+
+def _clause_findings(
+    sentence: str, cited: list[tuple[int, Attributed]], words: "Words"
+) -> list[Finding]:
+    """The sentence as one claim of all its sources; or, when two sources each say their
+    own thing in joined clauses ("X said …, but Y said …"; "X said …; Y argued …"), one
+    claim per clause, each anchored on its clause's words. A denial or confirmation in the
+    same sentence is of what the first clause says, and stays with it."""
+    whole = [Finding(sentence, sentence, attributions=[a for _, a in cited])]
+    cues = sorted({at for at, _ in cited})
+    groups = [[a for at, a in cited if at == cue] for cue in cues]
+    tokens = [words.get(at) for at in cues]
+    if len(cues) != 2 or any(a.role in BACKWARD_ROLES for group in groups for a in group):
+        return whole
+    first, second = tokens
+    if first is None or second is None or first.pos_ not in VERB_TAGS:
+        return whole
+    joined = second.dep_ in ("conj", "parataxis") and second.head.i == first.i
+    has_subject = any(child.dep_ == "nsubj" for child in second.children)
+    speakers = [{a.mention for a in group} for group in groups]
+    if not joined or not has_subject or speakers[0] & speakers[1]:
+        return whole
+    key, token = next(iter(words.items()))
+    split = second.left_edge.idx - (token.idx - key)  # where the second clause starts
+    head = re.sub(r"[\s,;:—–]*(?:and|but|while|yet)?[\s,;:—–]*$", "", sentence[:split])
+    tail = sentence[split:].strip()
+    return [
+        Finding(head, head, attributions=groups[0]),
+        Finding(tail, tail, attributions=groups[1]),
+    ]
 
 
 def _quote_findings(

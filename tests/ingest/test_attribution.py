@@ -287,3 +287,24 @@ def test_a_quotation_mark_glued_to_the_cue_and_a_stray_subject_do_not_hide_the_s
         ("quote", ["Mara Lind"]),
         ("quote", ["Ivo Brandt"]),
     ]
+
+
+def test_two_sources_in_joined_clauses_make_a_claim_each() -> None:
+    found = claims_of(
+        "The operator said the ships would return, but fishing crews said they had heard "
+        "that before.",
+        "Mara Lind said the vote was fair and warned that delay would cost more.",
+        "Marca reported a rival bid, but the club denied that it had made one.",
+    )
+    assert [(text, sources) for _, text, sources in found] == [
+        ("The operator said the ships would return", ["operator"]),
+        ("fishing crews said they had heard that before.", ["fishing crews"]),
+        (
+            "Mara Lind said the vote was fair and warned that delay would cost more.",
+            ["Mara Lind", "Mara Lind"],
+        ),
+        (
+            "Marca reported a rival bid, but the club denied that it had made one.",
+            ["Marca", "club"],
+        ),
+    ]
