@@ -1,16 +1,23 @@
-"""Finding who said what: each sentence is searched for attribution patterns built from
-the cue lexicon, in both orders and in their common variants:
+"""Finding who said what, sentence by sentence, from the parse and the cue vocabulary
+(data/cues.toml):
 
-- "X said …", "X has previously warned that …", "X are reportedly urging …" (subject, cue);
-- "…, X said." / "…, said X." (the cue after the claim, either order);
-- "according to X", "as reported by X", "a decision first reported by X";
-- "… was confirmed by X", "… denied by X" (passive);
-- "X told Reuters …": the outlet that was told is not the source.
+- a cue is a word the parse makes a verb (or a stance adjective before a clause: "is
+  adamant that"), some only with words for content ("declared that …") or with a known
+  kind of source for subject ("the report shows");
+- its speaker is its subject in the parse, without asides ("X, who leads …, said"), the
+  noun a relative "who" describes, or the subject of the verb it is joined to ("X
+  downplayed … and said", "…, saying"); "he" and "she" are named from the people the story
+  made subjects before;
+- phrases the parse does not make subjects are matched as patterns: "according to X", "as
+  (first) reported by X", "… was confirmed by X", "quoted as saying", "…, said X.";
+- "X told Reuters …": the outlet that was told is not the source; a cue inside what someone
+  else said is content.
 
-A direct quotation (“…” or "…", possibly over several sentences) becomes a claim of kind
-`quote` attributed to the speaker named beside it, or to the last speaker when none is.
-Sentences without attribution become claims only when they state a fact (a number, an
-event), not when they analyse.
+A direct quotation (“…” or "…", possibly over several sentences, resumed after its tag, or
+running on over paragraphs) becomes a claim of kind `quote` attributed to the speaker named
+beside it, or to the last speaker when none is. Two sources saying their own thing in
+joined clauses make a claim each. Sentences without attribution become claims only when
+they state a fact (a number, an event), not when they analyse.
 """
 
 import re
@@ -318,7 +325,7 @@ def _describes_noun(cue: "Token") -> bool:
 def _parsed_subject(cue: "Token", base: str) -> str | None:
     """The cue's subject in the parse, without its asides, as a source's mention: "" when
     the subject can be no source ("his approach signals", "Few would argue"), None when the
-    parse gives the cue no subject (or several, which the patterns split). Any noun the
+    parse gives the cue no subject (the patterns look for one then). Any noun the
     parse makes the subject of a speech verb is its source ("the campaign said", "some
     advocates of the plan say", "47 percent said"); of a verb that things do too
     ("signals"), only a known kind of source."""
@@ -685,7 +692,7 @@ class Reading:
 
     def antecedent(self, pronoun: str) -> str | None:
         """The person "he" or "she" refers to: the most recent subject the story named who
-        has not been called by the other pronoun."""
+        has not been called by the other pronoun (and from now on is called by this one)."""
         for name in reversed(self.people):
             if self.pronouns.get(name.split()[-1], pronoun) == pronoun:
                 self.pronouns[name.split()[-1]] = pronoun
@@ -790,6 +797,13 @@ def _resolve_pronouns(
     reading.people += [name for _, name in subjects]
 
 
+def _sentence_start(words: "Words") -> int:
+    """Where the sentence of `words` (its parsed words by offset in it) starts in its
+    paragraph, which is what the parse counts from."""
+    offset, token = next(iter(words.items()))
+    return token.idx - offset
+
+
 def _people(words: "Words", reading: Reading) -> list[tuple[int, str]]:
     """The named subjects of a sentence that can be people, with where each starts, the
     main clause's last (the most salient: in "Pereira told the court that Haverford had
@@ -798,8 +812,7 @@ def _people(words: "Words", reading: Reading) -> list[tuple[int, str]]:
     found: list[tuple[int, str, bool]] = []
     if not words:
         return []
-    key, first = next(iter(words.items()))
-    start = first.idx - key  # where the sentence starts in its paragraph
+    start = _sentence_start(words)
     for token in words.values():
         if token.dep_ not in SUBJECT_DEPS or token.pos_ != "PROPN":
             continue
@@ -843,8 +856,7 @@ def _clause_findings(
     speakers = [{a.mention for a in group} for group in groups]
     if not joined or not has_subject or speakers[0] & speakers[1]:
         return whole
-    key, token = next(iter(words.items()))
-    split = second.left_edge.idx - (token.idx - key)  # where the second clause starts
+    split = second.left_edge.idx - _sentence_start(words)  # where the second clause starts
     head = re.sub(r"[\s,;:—–]*(?:and|but|while|yet)?[\s,;:—–]*$", "", sentence[:split])
     tail = sentence[split:].strip()
     return [
