@@ -42,6 +42,8 @@ PRONOUN_KINDS = {
 }
 # Bodies named after the person who leads them: "the Clinton campaign".
 PERSONAL_BODIES = {"campaign", "administration", "team"}
+# Words that make a title another office: "vice president", "deputy mayor".
+OTHER_OFFICES = {"vice", "deputy", "assistant", "acting", "former", "associate", "under"}
 # Words after the head of a description: "supporters of …", "advocates for …".
 DESCRIPTION_LINKS = {"of", "for", "in", "at", "from", "with", "on", "who", "close"}
 # Short references to something named before: "the department", "the company".
@@ -87,6 +89,17 @@ def _is_description(words: list[str]) -> bool:
             head = words[index - 1]
             break
     return head[:1].islower() or head.isdigit()
+
+
+def _holds(description: str, title: str) -> bool:
+    """Whether "Russian Finance Minister" is "the minister": the title ends the description,
+    and no word before it makes it another office ("Vice President" is not "the
+    president")."""
+    held, wanted = description.casefold().split(), title.casefold().split()
+    if not wanted or held[-len(wanted) :] != wanted:
+        return False
+    before = held[: -len(wanted)]
+    return not before or before[-1] not in OTHER_OFFICES
 
 
 def _untitled(words: list[str]) -> tuple[list[str], list[str]]:
@@ -224,7 +237,7 @@ class Resolver:
             described = len(named) > 1 and named[-1].islower() and named[-2][:1].isupper()
             if described and not (named[-2].endswith(("’s", "'s")) or named[-1] in PERSONAL_BODIES):
                 named = named[:-1]
-            return SourceCreate(name=" ".join(named), kind=kind or SourceKind.organization)
+            return SourceCreate(name=" ".join(named), kind=kind)
         return self._person(words)
 
     def _pronoun(self, mention: str) -> SourceCreate:
@@ -251,12 +264,12 @@ class Resolver:
 
     def _titled(self, mention: str) -> SourceCreate | None:
         """'the vice president', 'the senator': the person met before with that title."""
-        title = ARTICLE.sub("", mention).casefold()
+        title = ARTICLE.sub("", mention)
         for person in reversed(self.persons.values()):
-            if person.description and person.description.casefold().endswith(title):
+            if person.description and _holds(person.description, title):
                 return person
         # Someone the story introduced with that title, if only one person was.
-        holders = [n for n, held in self.titles.items() if held.casefold().endswith(title)]
+        holders = [n for n, held in self.titles.items() if _holds(held, title)]
         if len(holders) == 1:
             return self._person([*self.titles[holders[0]].split(), *holders[0].split()])
         return None

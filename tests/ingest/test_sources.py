@@ -28,3 +28,14 @@ def test_a_story_quoting_a_country_gives_a_government_source() -> None:
     draft = service.draft(service.Raw(page))
     sources = [(a.source.name, a.source.kind) for c in draft.claims for a in c.attributions]
     assert sources == [("Russia", SourceKind.government)]
+
+
+def test_a_title_alone_is_the_one_person_who_holds_that_office_not_a_deputy() -> None:
+    resolver = Resolver(
+        "Vice President Anna Holm opened the session. Finance Minister Pavel Rusu spoke next."
+    )
+    assert resolver.source("the minister").name == "Pavel Rusu"
+    assert resolver.source("the vice president").name == "Anna Holm"
+    # No president was introduced: a description, not the vice president.
+    president = resolver.source("the president")
+    assert (president.name, president.kind) == ("president", SourceKind.anonymous)
