@@ -13,6 +13,11 @@ from app.claims.models import AttributionRole
 # Lines that are page furniture wherever they stand (matched whole, ignoring case and
 # surrounding punctuation), and prefixes of furniture lines.
 FURNITURE = {
+    # Labels of news archives' copies of a story ("ABSTRACT.", "FULL TEXT.").
+    "abstract.",
+    "full text.",
+    "correction appended.",
+    "lead:",
     "top of page",
     "bottom of page",
     "back",

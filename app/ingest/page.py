@@ -17,7 +17,8 @@ from lxml.html import HtmlElement
 
 from . import lexicon
 
-SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]$")
+# A sentence can end in a closing quotation mark, including typed ones ('' and ').
+SENTENCE_END = re.compile(r"[.!?…:;\"”’')\]]$")
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # Under this many words, a line without sentence punctuation is not story text.
 SHORT_LINE_WORDS = 6
@@ -64,10 +65,11 @@ def _is_furniture(line: str) -> bool:
 
 
 def _lines(text: str) -> list[str]:
-    """Non-empty lines, with a paragraph that was wrapped over several lines joined again."""
+    """Non-empty lines, with a paragraph that was wrapped over several lines joined again,
+    and a quotation mark typed as two apostrophes ('') made one mark (")."""
     lines: list[str] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = " ".join(raw.split())
+        line = " ".join(raw.split()).replace("''", '"')
         if not line:
             continue
         wrapped = lines and not SENTENCE_END.search(lines[-1]) and line[0].islower()

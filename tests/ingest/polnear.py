@@ -207,12 +207,17 @@ DROPPED = frozenset("*_`\\")
 
 
 def normalise(text: str) -> tuple[str, list[int]]:
-    """`text` with whitespace runs as one space, curly quotes straight and Markdown's
-    emphasis and escape characters dropped; with the offset in `text` of each character."""
+    """`text` with whitespace runs as one space, curly quotes straight, '' as ", and
+    Markdown's emphasis and escape characters dropped; with the offset in `text` of each
+    character."""
     out: list[str] = []
     offsets: list[int] = []
-    for index, character in enumerate(text.translate(QUOTE_CHARACTERS)):
+    straight = text.translate(QUOTE_CHARACTERS)
+    for index, character in enumerate(straight):
         if character in DROPPED:
+            continue
+        if character == "'" and index and straight[index - 1] == "'" and out[-1:] == ["'"]:
+            out[-1] = '"'  # '' typed for ", as ingest reads it
             continue
         if character.isspace():
             if not out or out[-1] == " ":

@@ -92,3 +92,22 @@ def test_a_marked_standfirst_is_the_deck_and_links_do_not_split_paragraphs() -> 
     assert read.deck == "The vote ends a year of argument over the route."
     assert read.paragraphs[0] == STORY
     assert "The vote ends" not in " ".join(read.paragraphs)
+
+
+def test_an_archive_copy_loses_its_labels_and_keeps_quotations_typed_as_apostrophes() -> None:
+    read = page.read_text(
+        "Council approves harbour tram line\n\nFULL TEXT.\n\n"
+        f"{STORY}\n\n"
+        "The line will be known locally as the ''harbour loop.''\n\n"
+        "''We have waited long enough,'' said Mara Lind, the harbour director.\n"
+    )
+    assert read.paragraphs == [
+        STORY,
+        'The line will be known locally as the "harbour loop."',
+        '"We have waited long enough," said Mara Lind, the harbour director.',
+    ]
+    draft = service.draft(
+        service.Raw("Tram line approved\n\n" + STORY + "\n\n''It is done,'' said Mara Lind.\n")
+    )
+    quote = draft.claims[-1]
+    assert (quote.kind.value, quote.attributions[0].source.name) == ("quote", "Mara Lind")  # type: ignore[union-attr]

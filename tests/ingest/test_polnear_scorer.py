@@ -194,3 +194,11 @@ def test_the_dev_split_is_scored_whole(capsys):
     for tally in run.total().values():
         assert 0 <= tally.precision <= 1 and 0 <= tally.recall <= 1 and 0 <= tally.f1 <= 1
     assert "detection+cue" in capsys.readouterr().out
+
+
+def test_normalising_reads_two_apostrophes_as_a_quotation_mark_and_keeps_offsets() -> None:
+    text = "He said ''no,''  then   left."
+    normal, offsets = polnear.normalise(text)
+    assert normal == 'He said "no," then left.'
+    assert [text[offsets[i]] for i in (8, 12)] == ["'", "'"]
+    assert offsets[normal.index("then")] == text.index("then")
