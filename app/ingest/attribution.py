@@ -773,8 +773,11 @@ def _read_sentences(paragraph: "Doc", reading: Reading) -> None:
         reading.last_attributed = next(
             (claim for claim in reversed(found) if claim.attributions), reading.last_attributed
         )
-        if cited:
-            reading.last_speaker = cited[-1][1].mention
+        # Who a quotation with no speaker of its own is by: the last who spoke, not a
+        # document or an outlet that reported ("a poll shows", "Politico reported").
+        speakers = [a for _, a in cited if not a.outlet and not _is_document(a.mention)]
+        if speakers:
+            reading.last_speaker = speakers[-1].mention
 
 
 GENDERED = {"he", "she"}

@@ -308,3 +308,12 @@ def test_two_sources_in_joined_clauses_make_a_claim_each() -> None:
             ["Marca", "club"],
         ),
     ]
+
+
+def test_a_quotation_with_no_tag_is_the_last_speaker_s_not_a_document_s() -> None:
+    found = claims_of(
+        "Mara Lind said the quay would open in May. A Harbour Gazette poll shows most "
+        "residents back the plan.",
+        "“We always knew the town would come round to it.”",
+    )
+    assert found[-1] == ("quote", "We always knew the town would come round to it.", ["Mara Lind"])
