@@ -384,7 +384,15 @@ def _is_aside(token: "Token") -> bool:
     if token.dep_ == "relcl":
         first = min(t.i for t in token.subtree)
         return first > 0 and token.doc[first - 1].text in {",", "(", "—", "–"}
+    if token.dep_ == "punct":
+        # Inside a word ("Cobb-Hunter", "CNN/ORC"), a mark sets nothing off.
+        glued = token.i > 0 and not token.nbor(-1).whitespace_ and not token.whitespace_
+        return not glued or token.text in SEPARATORS
     return token.dep_ in ASIDES
+
+
+# Marks that set an aside off even with no space around them.
+SEPARATORS = {",", "(", ")", "[", "]", ";"}
 
 
 def _subject(before: str) -> str | None:

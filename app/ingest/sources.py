@@ -221,6 +221,11 @@ class Resolver:
             if INITIALS.fullmatch(name):
                 name += "."  # "U.S", its last full stop taken for the sentence's
             return SourceCreate(name=name, kind=SourceKind.government)
+        # "Campaign chair Paul Manafort": a titled name is a person, whatever the title.
+        title, name = _untitled(words)
+        named = 2 <= len(name) <= 3 and all(w[:1].isupper() for w in name)
+        if title and named and _kind_of_body(name) is None:
+            return self._person(words)
         kind = _kind_of_body(words)
         if kind is None and _is_description(words):
             # "the vice president" (Joe Biden, met before), "some advocates of the plan".

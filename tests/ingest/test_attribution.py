@@ -317,3 +317,14 @@ def test_a_quotation_with_no_tag_is_the_last_speaker_s_not_a_document_s() -> Non
         "“We always knew the town would come round to it.”",
     )
     assert found[-1] == ("quote", "We always knew the town would come round to it.", ["Mara Lind"])
+
+
+def test_a_hyphenated_name_and_a_title_with_a_body_in_it_keep_the_person() -> None:
+    found = attributed(
+        "State Rep. Gilda Cobb-Hunter said the council had moved too fast.",
+        "Campaign chair Paul Manafort dismissed the vote as absurd, saying it changed nothing.",
+    )
+    assert [(name, kind) for _, name, kind, _ in found] == [
+        ("Gilda Cobb-Hunter", SourceKind.person),
+        ("Paul Manafort", SourceKind.person),
+    ]
