@@ -149,12 +149,32 @@ def sentences(paragraph: "Doc") -> list[tuple[int, str]]:
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
+    merged = _with_resumed_quotations(text, merged)
     found = []
     for start, end in merged:
         piece = text[start:end]
         if piece.strip():
             found.append((start + len(piece) - len(piece.lstrip()), piece.strip()))
     return found
+
+
+# A sentence that is a quotation stopped by its speaker's tag: “…,” said Mara Lind.
+TAGGED_QUOTATION = re.compile(r"^[“\"][^“”\"]+,[”\"]\s+[^“”\"]{1,80}\.$")
+
+
+def _with_resumed_quotations(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """“…,” said Mara Lind. “…”: a quotation that goes on in the next sentence after its tag
+    is read as one sentence, so that it becomes one claim."""
+    joined: list[tuple[int, int]] = []
+    for start, end in spans:
+        if joined:
+            previous = text[joined[-1][0] : joined[-1][1]].strip()
+            resumes = text[start:end].lstrip()[:1] in OPENING_QUOTES
+            if resumes and TAGGED_QUOTATION.match(previous):
+                joined[-1] = (joined[-1][0], end)
+                continue
+        joined.append((start, end))
+    return joined
 
 
 FUNCTION_WORDS = {
@@ -928,7 +948,8 @@ def _resumed(sentence: str, quotes: list[re.Match[str]]) -> list[list[re.Match[s
             previous = runs[-1][-1]
             tag = sentence[previous.end() : quote.start()]
             paused = previous.group()[1:-1].rstrip().endswith(",")
-            if paused and tag.rstrip().endswith(",") and len(tag.split()) <= MAX_TAG_WORDS:
+            tagged = tag.rstrip().endswith((",", "."))  # “…,” she said, “…” / she said. “…”
+            if paused and tagged and len(tag.split()) <= MAX_TAG_WORDS:
                 runs[-1].append(quote)
                 continue
         runs.append([quote])

@@ -328,3 +328,17 @@ def test_a_hyphenated_name_and_a_title_with_a_body_in_it_keep_the_person() -> No
         ("Gilda Cobb-Hunter", SourceKind.person),
         ("Paul Manafort", SourceKind.person),
     ]
+
+
+def test_a_quotation_that_goes_on_after_its_tag_in_a_new_sentence_is_one_claim() -> None:
+    found = claims_of(
+        "“I am worried about the cost of the quay,” said Mara Lind. “It is more than the "
+        "town can pay.” The meeting then ended.",
+    )
+    assert found[0] == (
+        "quote",
+        "I am worried about the cost of the quay,” said Mara Lind. “It is more than the "
+        "town can pay.",
+        ["Mara Lind"],
+    )
+    assert found[1:] == [("statement", "The meeting then ended.", [])]
