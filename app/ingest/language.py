@@ -24,10 +24,9 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 _PARSING = threading.Lock()
-# Named entities are not used yet and cost half the parse: not loaded until they are.
+# Named entities are not used yet and would more than double the parse: not loaded until
+# they are.
 NOT_USED = ("ner",)
-
-
 QUOTE_INFIXES = (r"[“”]", r"(?<=\w),(?=[“”])")
 
 

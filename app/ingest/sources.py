@@ -195,7 +195,7 @@ class Resolver:
 
     def _resolve(self, mention: str) -> SourceCreate:
         folded = mention.casefold()
-        if folded in ("he", "she", "it", "they"):
+        if folded in PRONOUN_KINDS:
             return self._pronoun(mention)
         reference = REFERENCE.match(mention)
         if reference:

@@ -1,6 +1,7 @@
 """Who said what, read from the parse: speakers are the subjects of cue verbs, what they
 said is the clause the cue takes, and a cue inside someone else's words is content."""
 
+from app.articles.schemas import ArticleWrite
 from app.ingest import service
 from app.sources.models import SourceKind
 
@@ -8,14 +9,29 @@ HEADLINE = "Council weighs the harbour plan\n\n"
 OPENING = "The council met on Tuesday to vote on the harbour plan, its third vote this year.\n\n"
 
 
+def draft(*paragraphs: str) -> ArticleWrite:
+    """The draft of a story made of these paragraphs, after a headline and an opening."""
+    return service.draft(service.Raw(HEADLINE + OPENING + "\n\n".join(paragraphs) + "\n"))
+
+
 def attributed(*paragraphs: str) -> list[tuple[str, str, SourceKind, str]]:
     """(start of the claim, source name, source kind, cue) for each attribution."""
-    page = HEADLINE + OPENING + "\n\n".join(paragraphs) + "\n"
-    draft = service.draft(service.Raw(page))
     return [
         (" ".join(c.statement.split()[:3]), a.source.name, a.source.kind, a.cue)  # type: ignore[union-attr]
-        for c in draft.claims
+        for c in draft(*paragraphs).claims
         for a in c.attributions
+    ]
+
+
+def claims_of(*paragraphs: str) -> list[tuple[str, str, list[str]]]:
+    """(kind, anchored text, source names) for each claim."""
+    return [
+        (
+            c.kind.value,
+            c.anchor.exact if c.anchor else c.statement,
+            [a.source.name for a in c.attributions],  # type: ignore[union-attr]
+        )
+        for c in draft(*paragraphs).claims
     ]
 
 
@@ -109,16 +125,10 @@ def test_speech_verbs_beyond_say_are_cues() -> None:
 
 
 def test_a_title_in_quotation_marks_is_no_quotation() -> None:
-    page = (
-        HEADLINE
-        + OPENING
-        + (
-            "Appearing on “Harbour Hour Tonight,” Deputy Mayor Lena Ortiz said the quay would "
-            "open in May.\n"
-        )
-    )
-    draft = service.draft(service.Raw(page))
-    [claim] = draft.claims
+    [claim] = draft(
+        "Appearing on “Harbour Hour Tonight,” Deputy Mayor Lena Ortiz said the quay would "
+        "open in May."
+    ).claims
     assert claim.kind.value == "statement"
     assert claim.statement.startswith("Appearing on")
     assert [a.source.name for a in claim.attributions] == ["Lena Ortiz"]  # type: ignore[union-attr]
@@ -182,20 +192,6 @@ def test_calling_something_something_is_a_cue_calling_someone_is_not() -> None:
     )
     assert found == [
         ("In a statement,", "Brandt campaign", SourceKind.organization, "called"),
-    ]
-
-
-def claims_of(*paragraphs: str) -> list[tuple[str, str, list[str]]]:
-    """(kind, anchored text, source names) for each claim."""
-    page = HEADLINE + OPENING + "\n\n".join(paragraphs) + "\n"
-    draft = service.draft(service.Raw(page))
-    return [
-        (
-            c.kind.value,
-            c.anchor.exact if c.anchor else c.statement,
-            [a.source.name for a in c.attributions],  # type: ignore[union-attr]
-        )
-        for c in draft.claims
     ]
 
 
