@@ -52,7 +52,10 @@ async def key_limited_to(limited: Limited, admin: dict[str, str], rate: int) -> 
 
 
 def random_address() -> str:
-    return f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    """A client address no other test draws: a random /64 in the documentation prefix, since
+    IPv6 callers share the budget of their /64 (a 1-in-250 IPv4 draw once collided)."""
+    bits = uuid.uuid4().int
+    return f"2001:db8:{bits & 0xFFFF:x}:{bits >> 16 & 0xFFFF:x}::1"
 
 
 async def test_anonymous_callers_spend_their_address_budget_then_get_429(limited):
