@@ -364,8 +364,11 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
             subject = subject.head.head  # "30 percent of voters who said": the 30 percent
     elif subject.lower_ in NO_ONE:
         return None  # "this said", or a relative the parse did not tie to its antecedent
-    if subject.pos_ not in SUBJECT_TAGS or (
-        subject.pos_ == "PRON" and subject.lower_ not in PRONOUNS
+    clitic = subject.text[:1] in "’'"  # "Will's call": the parse can make "'s" a subject
+    if (
+        clitic
+        or subject.pos_ not in SUBJECT_TAGS
+        or (subject.pos_ == "PRON" and subject.lower_ not in PRONOUNS)
     ):
         return ""  # "Few would argue"; "we", "I" and "you" are the writer, or in a quotation
     named = next((c for c in subject.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)

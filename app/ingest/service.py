@@ -147,6 +147,8 @@ def draft(raw: Raw) -> ArticleWrite:
                     cue=found.cue or None,
                 )
                 for found in finding.attributions
+                # A misparse can make a mark its subject ("Will's call": "'s"); no source.
+                if any(character.isalnum() for character in found.mention)
             ],
         )
         for finding in reading.claims

@@ -204,7 +204,9 @@ class Resolver:
                 return earlier
         words = _words(mention)
         lowered = _folded(words)
-        if lexicon.is_publication(mention):
+        # "a new poll by the Courier" is the Courier's poll: a document, not the paper.
+        outlets_document = _is_document(words) and bool(lowered & {"by", "of"})
+        if lexicon.is_publication(mention) and not outlets_document:
             return SourceCreate(name=self._outlet_name(words), kind=SourceKind.publication)
         unnamed = not self._is_named(words)
         if lowered & lexicon.SPOKESPEOPLE and unnamed:

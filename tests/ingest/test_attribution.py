@@ -338,3 +338,23 @@ def test_a_quotation_that_goes_on_after_its_tag_in_a_new_sentence_is_one_claim()
         ["Mara Lind"],
     )
     assert found[1:] == [("statement", "The meeting then ended.", [])]
+
+
+def test_a_mark_the_parse_makes_a_subject_is_no_source_and_no_crash() -> None:
+    # "Will" read as the modal leaves the clitic the subject of "call": that made a mention with
+    # no word in it, and the source resolver failed on it (a 500).
+    found = claims_of(
+        "Despite Harold Will’s call to abandon the plan, he still leads the field, according "
+        "to a new poll by the Courier.",
+    )
+    assert [names for _, _, names in found] == [["new poll by the Courier"]]
+
+
+def test_a_poll_by_an_outlet_is_a_document_and_the_outlet_alone_a_publication() -> None:
+    assert attributed(
+        "A new poll by the Calder Gazette shows the mayor leads the field.",
+        "The Calder Gazette reported that the council would meet again.",
+    ) == [
+        ("A new poll", "new poll by the Calder Gazette", SourceKind.document, "shows"),
+        ("The Calder Gazette", "The Calder Gazette", SourceKind.publication, "reported"),
+    ]
