@@ -6,13 +6,16 @@ steady stream of ingests, and what one ingest takes.
 One `newsdesk serve` (one worker, SQLite, the demo stories) is read by `--readers` clients
 asking for a demo article as fast as they are answered, for `--duration` seconds; then the
 same again while `--ingesters` clients post the seed page to `POST /v1/ingest?dry_run=true`
-back to back (the language pipeline is loaded by one ingest before the runs). Reading and
+back to back (the language pipeline is loaded by one ingest between the runs). Reading and
 parsing a page runs in a worker thread, so reads should barely notice. Prints the read p50
-and p99 of both runs and the ingest p50; loopback only.
+and p99 of both runs and the ingest p50; loopback only. Then the worker's memory before and
+after the pipeline loaded, and the in-process p50 of drafting an 800-word story (paragraphs
+of the gold stories, in order) after warm-up: parse and extraction, no HTTP.
 """
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -20,10 +23,49 @@ from pathlib import Path
 
 import httpx
 
+from app.ingest import service
 from bench.run import REPO, VAR, background, free_port, fresh_sqlite, log, run_command
 
 NEWSDESK = str(Path(sys.executable).with_name("newsdesk"))
-SEED = (REPO / "tests" / "ingest" / "gold" / "seed-raw.txt").read_bytes()
+GOLD = REPO / "tests" / "ingest" / "gold"
+SEED = (GOLD / "seed-raw.txt").read_bytes()
+LONG_STORY_WORDS = 800
+
+
+def long_story() -> str:
+    """A headline, then story paragraphs from the gold pages in order, to 800 words."""
+    paragraphs: list[str] = []
+    for page in sorted(GOLD.glob("*-raw.txt")):
+        story = service.read(service.Raw(page.read_text("utf-8")))
+        paragraphs += story.paragraphs
+        if sum(len(p.split()) for p in paragraphs) >= LONG_STORY_WORDS:
+            break
+    return "Long story for the ingest bench\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def draft_p50(text: str, runs: int = 20) -> float:
+    service.draft(service.Raw(text))  # loads the pipeline
+    took = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        service.draft(service.Raw(text))
+        took.append(time.perf_counter() - started)
+    return statistics.median(took)
+
+
+def resident_mib(group: int) -> float:
+    """The resident memory of the processes in a process group (the server and its
+    workers), from /proc."""
+    total_kib = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if os.getpgid(int(status.parent.name)) != group:
+                continue
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        total_kib += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total_kib / 1024
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -90,7 +132,12 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [NEWSDESK, "serve", "--port", str(port), "--workers", "1", "--no-access-log"]
-    with background(command, VAR / "ingest-load.log", f"{base}/healthz", env):
+    with background(command, VAR / "ingest-load.log", f"{base}/healthz", env) as server:
+        log(f"reading for {options.duration:.0f} s, then again while pages are ingested")
+        warm_up = argparse.Namespace(duration=2, readers=options.readers)
+        asyncio.run(run(base, key, warm_up, 0))  # the first reads fill caches and pools
+        quiet, _ = asyncio.run(run(base, key, options, 0))  # a worker that never ingested
+        memory_before = resident_mib(server.pid)
         warm = httpx.post(
             f"{base}/v1/ingest?dry_run=true",
             content=SEED,
@@ -98,8 +145,7 @@ def main() -> None:
             timeout=60,
         )
         warm.raise_for_status()
-        log(f"reading for {options.duration:.0f} s, then again while pages are ingested")
-        quiet, _ = asyncio.run(run(base, key, options, 0))
+        memory_after = resident_mib(server.pid)
         busy, ingests = asyncio.run(run(base, key, options, options.ingesters))
     for label, took in (("reads alone", quiet), ("reads while ingesting", busy)):
         print(
@@ -109,6 +155,15 @@ def main() -> None:
     print(
         f"{'ingests (seed page)':<24} {len(ingests):>7,} pages  "
         f"p50 {statistics.median(ingests) * 1000:6.1f} ms"
+    )
+    print(
+        f"{'worker memory':<24} {memory_before:7.0f} MiB before the first ingest, "
+        f"{memory_after:.0f} MiB after (the language pipeline loaded)"
+    )
+    story = long_story()
+    print(
+        f"{'draft in process':<24} {len(story.split()):>7,} words  "
+        f"p50 {draft_p50(story) * 1000:6.1f} ms (after warm-up, no HTTP)"
     )
 
 
