@@ -106,7 +106,7 @@ DEFINITE_PASSIVE = re.compile(r"^(?:The|This|That|These|Those)\s+\w+(?:\s+\w+)?\
 MODIFIER_DEPS = {"amod", "compound"}
 # Parts of speech a cue can have: "said" is a VERB, "has" in "has said" an AUX.
 VERB_TAGS = {"VERB", "AUX"}
-SUBJECT_TAGS = {"PROPN", "NOUN", "PRON"}
+SUBJECT_TAGS = {"PROPN", "NOUN", "PRON", "NUM"}  # NUM: "Six in 10 say"
 ANONYMITY_REQUEST = re.compile(
     r"\s+(?:not\s+to\s+be\s+(?:named|identified)|for\s+anonymity|that\s+(?:his|her|their)\s+names?)",
     re.IGNORECASE,
@@ -334,6 +334,14 @@ MAX_DESCRIPTION_WORDS = 12
 NO_ONE = {"who", "which", "that", "this", "what", "there", "both", "all", "each"}
 
 
+def _is_verb(token: "Token") -> bool:
+    """A verb in the parse, or a root that takes a clause whatever its tag: in "…, a new
+    poll shows." the tagger can make "shows" a noun, and the clause before it its own."""
+    if token.pos_ in VERB_TAGS:
+        return True
+    return token.dep_ == "ROOT" and any(c.dep_ in CONTENT_DEPS for c in token.children)
+
+
 def _describes_noun(cue: "Token") -> bool:
     """'The figures include pledged delegates': a verb form that describes a noun. After
     "but" or "and" the parse can take a verb for one ("… but noted irregularities")."""
@@ -380,7 +388,9 @@ def _parsed_subject(cue: "Token", base: str) -> str | None:
     if relative:
         asides |= {t.i for t in cue.subtree}
     phrase = "".join(t.text_with_ws for t in subject.subtree if t.i not in asides).strip(" ,")
-    known = noun_phrase(phrase)
+    # The patterns' noun phrase tidies a description, but would cut a share of people
+    # down to its noun ("Nine in 10 registered voters" is not "10 registered voters").
+    known = noun_phrase(phrase) if subject.pos_ != "NUM" else None
     if known or base in lexicon.WEAK_CUES or subject.pos_ == "PRON":
         return known or ""
     return phrase if len(phrase.split()) <= MAX_DESCRIPTION_WORDS else ""
@@ -492,7 +502,7 @@ def _cue_attributions(
         if not verb.islower() or verb not in lexicon.cue_forms():
             continue  # "States" in "the United States" is no cue
         parsed = words.get(match.start("verb"))
-        if parsed is None or parsed.pos_ not in VERB_TAGS or _describes_noun(parsed):
+        if parsed is None or not _is_verb(parsed) or _describes_noun(parsed):
             continue  # "Other states limit …", "the state of …", "pledged delegates"
         base = lexicon.cue_forms()[verb][0]
         if ANONYMITY_REQUEST.match(text, match.end()):
@@ -596,7 +606,7 @@ def _reported_within(cue: "Token") -> bool:
         if token.dep_ == "ccomp":
             outer = token.head
             form = lexicon.cue_forms().get(outer.lower_)
-            if form is not None and outer.pos_ in VERB_TAGS and form[0] not in RELAYS:
+            if form is not None and _is_verb(outer) and form[0] not in RELAYS:
                 return True
         token = token.head
     return False

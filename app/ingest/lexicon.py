@@ -348,6 +348,12 @@ ANONYMOUS_HEADS = {
     "doctors",
     "police",
 }
+# Words for how many: "Six in 10 say", "Half said", "Most of those polled said". A mention
+# headed by one describes a share of people, and its capital is only the sentence's.
+QUANTITIES = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "half", "most", "many", "few", "some", "all", "none", "majority", "majorities",
+}  # fmt: skip
 # Nouns that stand for an organisation named before: "the company said".
 BODY_NOUNS = {"company", "firm", "group", "operator", "carrier", "club", "maker", "airline"}
 # Words for a body's spokesperson: "a SkyVista spokeswoman" speaks for SkyVista.

@@ -81,14 +81,15 @@ def _is_document(words: list[str]) -> bool:
 
 
 def _is_description(words: list[str]) -> bool:
-    """'the vice president', '47 percent', 'Majorities of Democrats in five states': a
-    common noun heads it (before any "of", "for", "in"), so it names no one."""
+    """'the vice president', '47 percent', 'Six in 10', 'Majorities of Democrats in five
+    states': a common noun or a quantity heads it (before any "of", "for", "in"), so it
+    names no one."""
     head = words[-1]
     for index, word in enumerate(words[1:], start=1):
         if word.casefold() in DESCRIPTION_LINKS:
             head = words[index - 1]
             break
-    return head[:1].islower() or head.isdigit()
+    return head[:1].islower() or head.isdigit() or head.casefold() in lexicon.QUANTITIES
 
 
 def _holds(description: str, title: str) -> bool:

@@ -358,3 +358,20 @@ def test_a_poll_by_an_outlet_is_a_document_and_the_outlet_alone_a_publication() 
         ("A new poll", "new poll by the Calder Gazette", SourceKind.document, "shows"),
         ("The Calder Gazette", "The Calder Gazette", SourceKind.publication, "reported"),
     ]
+
+
+def test_a_share_of_people_is_an_anonymous_source_named_whole() -> None:
+    assert attributed(
+        "Nine in 10 registered voters say the harbour should stay open.",
+        "Six in 10 say the vote was rushed.",
+    ) == [
+        ("Nine in 10", "Nine in 10 registered voters", SourceKind.anonymous, "say"),
+        ("Six in 10", "Six in 10", SourceKind.anonymous, "say"),
+    ]
+
+
+def test_a_belief_inside_what_a_poll_shows_is_the_polls_content() -> None:
+    found = attributed(
+        "Almost two-thirds of renters believe they will never buy a home, a new poll shows."
+    )
+    assert [(name, kind) for _, name, kind, _ in found] == [("new poll", SourceKind.document)]
