@@ -675,7 +675,10 @@ def _without_told_outlets(found: list[tuple[int, Attributed]], text: str) -> lis
 def attributions(text: str, words: "Words") -> list[tuple[int, Attributed]]:
     patterns = _pattern_attributions(text)
     found = sorted(
-        patterns + _cue_attributions(text, patterns, words) + _stance_attributions(words),
+        patterns
+        + _cue_attributions(text, patterns, words)
+        + _stance_attributions(words)
+        + _noun_attributions(words),
         key=lambda f: f[0],
     )
     unique: dict[tuple[str, AttributionRole, str], tuple[int, Attributed]] = {}
@@ -708,6 +711,59 @@ def _stance_attributions(words: "Words") -> list[tuple[int, Attributed]]:
             cue = f"{token.head.text} {token.text}"
             found.append((at, Attributed(mention, AttributionRole.asserted_by, cue)))
     return found
+
+
+# A possessive pronoun as the source it stands for: "her warning" is hers.
+POSSESSORS = {"his": "he", "her": "she", "its": "it", "their": "they"}
+# What a content clause has that a relative one ("the claim that he made") lacks.
+CLAUSE_PARTS = {"aux", "auxpass", "neg", "dobj", "attr", "acomp", "ccomp", "xcomp", "prep"}
+
+
+def _noun_attributions(words: "Words") -> list[tuple[int, Attributed]]:
+    """'Her warning that the dam could fail', 'the company's denial that it sold the data',
+    'the claim by the inspectorate that …', 'he repeated the claim that …': a cue noun with
+    a content clause, said by whoever the noun belongs to."""
+    found = []
+    for at, token in words.items():
+        role = lexicon.CUE_NOUNS.get(token.lower_)
+        if role is None or token.pos_ != "NOUN" or not _has_content_clause(token):
+            continue
+        if token.head.i != token.i and token.head.lower_ in lexicon.cue_forms():
+            continue  # "she reiterated her claim that …": the verb's attribution
+        mention = _owner(token)
+        if mention:
+            found.append((at, Attributed(mention, role, token.text)))
+    return found
+
+
+def _has_content_clause(noun: "Token") -> bool:
+    for clause in noun.children:
+        if clause.dep_ not in ("acl", "relcl", "ccomp"):
+            continue
+        opens = min(clause.subtree, key=lambda t: t.i)
+        subject = any(c.dep_ in SUBJECT_DEPS and c.lower_ != "that" for c in clause.children)
+        complete = any(c.dep_ in CLAUSE_PARTS for c in clause.children)
+        if opens.lower_ == "that" and subject and complete:
+            return True
+    return False
+
+
+def _owner(noun: "Token") -> str | None:
+    """Whose the cue noun is: its possessor, who it is "by" or "from", or the subject of
+    the verb that has it as object."""
+    for child in noun.children:
+        if child.dep_ == "poss":
+            if child.pos_ == "PRON":
+                return POSSESSORS.get(child.lower_)
+            kept = [t for t in child.subtree if t.dep_ != "case"]
+            return "".join(t.text_with_ws for t in kept).strip() or None
+        if child.dep_ in ("prep", "agent") and child.lower_ in ("by", "from"):
+            objects = [c for c in child.children if c.dep_ == "pobj"]
+            if objects:
+                return "".join(t.text_with_ws for t in objects[0].subtree).strip() or None
+    if noun.dep_ == "dobj" and noun.head.pos_ in VERB_TAGS:
+        return _parsed_subject(noun.head, noun.lower_) or None
+    return None
 
 
 def is_factual(sentence: str) -> bool:

@@ -123,6 +123,10 @@ STANCE_ADJECTIVES = frozenset(_cues()["adjectives"]["stance"])
 # Verbs that things do as well as people ("the move signals"): only a known kind of source
 # is their subject.
 WEAK_CUES = frozenset(_cues()["groups"]["weak"])
+# Nouns that attribute a claim with a clause ("her warning that …") → the role they give.
+CUE_NOUNS = {
+    noun: AttributionRole(role) for role, nouns in _cues()["nouns"].items() for noun in nouns
+}
 
 
 def _inflections(verb: str) -> set[str]:

@@ -375,3 +375,18 @@ def test_a_belief_inside_what_a_poll_shows_is_the_polls_content() -> None:
         "Almost two-thirds of renters believe they will never buy a home, a new poll shows."
     )
     assert [(name, kind) for _, name, kind, _ in found] == [("new poll", SourceKind.document)]
+
+
+def test_a_cue_noun_with_a_clause_is_its_owners_claim() -> None:
+    assert attributed(
+        "Mara Lind’s claim that the quay would close drew laughs.",
+        "The company issued a denial that it had sold the data.",
+        "The claim that he made was false.",  # a relative clause: no content, no source
+        "Ana Pell reiterated her claim that the quay would close.",  # one, by the verb
+    ) == [
+        ("Mara Lind’s claim", "Mara Lind", SourceKind.person, "claim"),
+        ("The company issued", "company", SourceKind.organization, "denial"),
+        ("Ana Pell reiterated", "Ana Pell", SourceKind.person, "reiterated"),
+    ]
+    [denial] = [c for c in draft("The company issued a denial that it had sold the data.").claims]
+    assert denial.attributions[0].role.value == "denied_by"
