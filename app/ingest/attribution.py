@@ -511,6 +511,8 @@ def _cue_attributions(
             continue  # "X said Y had urged …": Y's urging is what X said
         if base in lexicon.CLAUSAL_CUES and not _takes_clause(parsed):
             continue  # "declared a state of emergency" reports no one's words
+        if base in lexicon.FINITE_CUES and not any(c.dep_ == "ccomp" for c in parsed.children):
+            continue  # "agreed to buy the dairy": a deal, no one's words
         hedges = [w for w in match["aux"].split() if w.casefold() in lexicon.HEDGES]
         cue = " ".join([*hedges, verb])
         before, after = text[: match.start()], text[match.end() :]

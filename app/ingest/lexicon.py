@@ -118,6 +118,8 @@ DOCUMENT_CUES = frozenset(_cues()["groups"]["documents"])
 # Verbs that report words only with a clause or quotation for content ("declared that …",
 # not "declared a state of emergency").
 CLAUSAL_CUES = frozenset(_cues()["groups"]["clausal"])
+# Verbs that report words only with a finite clause ("agreed that …", not "agreed to buy").
+FINITE_CUES = frozenset(_cues()["groups"]["finite"])
 # Adjectives that attribute a stance with a clause: "X is adamant that …".
 STANCE_ADJECTIVES = frozenset(_cues()["adjectives"]["stance"])
 # Verbs that things do as well as people ("the move signals"): only a known kind of source

@@ -390,3 +390,14 @@ def test_a_cue_noun_with_a_clause_is_its_owners_claim() -> None:
     ]
     [denial] = [c for c in draft("The company issued a denial that it had sold the data.").claims]
     assert denial.attributions[0].role.value == "denied_by"
+
+
+def test_agreeing_that_is_a_claim_and_agreeing_to_buy_is_a_deal() -> None:
+    assert attributed(
+        "The analyst Ruth Amsel agreed that the shift was a matter of geography.",
+        "Pellmarsh Foods has agreed to buy the dairy for 1.2 billion crowns.",
+        "Harbour pilots know the channel is silting up.",
+    ) == [
+        ("The analyst Ruth", "Ruth Amsel", SourceKind.person, "agreed"),
+        ("Harbour pilots know", "Harbour pilots", SourceKind.anonymous, "know"),
+    ]
