@@ -23,6 +23,7 @@ run: $(BIN)/newsdesk
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # One test process per core (pytest-xdist); `.venv/bin/python -m pytest` alone runs serially.
 test: lint

@@ -156,7 +156,7 @@ def serve(
         bool, typer.Option(help="Log one JSON line per request (see app/ops/access_log.py).")
     ] = True,
     graceful_timeout: Annotated[
-        float,
+        int,
         typer.Option(
             min=0,
             help="On SIGTERM, seconds to let requests in flight finish before cancelling "

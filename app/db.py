@@ -4,11 +4,20 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeAlias, TypeVar
 from weakref import WeakKeyDictionary
 
 from fastapi import Depends, FastAPI, Request
-from sqlalchemy import DateTime, Engine, Executable, MetaData, Row, TypeDecorator, event
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Row,
+    Select,
+    TypeDecorator,
+    event,
+)
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -24,6 +33,10 @@ from starlette.types import Scope
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+# Any SELECT, whatever its columns (SQLAlchemy types a Select by the types of its row).
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 
 def utcnow() -> datetime:
@@ -182,20 +195,25 @@ async def read_rows(
     read on the loop's thread (see `_sqlite_reader`); a server in autocommit, with no
     BEGIN and ROLLBACK round trips around the one statement. A session bound to a
     connection (whose transaction may hold rows not yet committed) reads through itself."""
-    session = source if isinstance(source, AsyncSession) else None
-    bind = session.bind if session is not None else source.kw.get("bind")
+    bind = source.bind if isinstance(source, AsyncSession) else source.kw.get("bind")
     if isinstance(bind, AsyncEngine):
         if bind.dialect.name == "sqlite" and bind.url.database:
-            with _sqlite_reader(bind.url.database).connect() as connection:
-                return connection.execute(statement, params).all()
+            with _sqlite_reader(bind.url.database).connect() as reader:
+                return reader.execute(statement, params).all()
         if bind.dialect.name != "sqlite":
-            async with _autocommit(bind).connect() as connection:
-                return (await connection.execute(statement, params)).all()
-    if session is None:
-        async with source() as session:  # type: ignore[operator]
+            async with _autocommit(bind).connect() as autocommit:
+                return (await autocommit.execute(statement, params)).all()
+    if not isinstance(source, AsyncSession):
+        async with source() as session:
             return await read_rows(session, statement, params)
-    connection = await session.connection()
+    connection = await source.connection()
     return (await connection.execute(statement, params)).all()
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """'postgresql' or 'sqlite': which database the session talks to, where the two need
+    different SQL."""
+    return session.get_bind().dialect.name
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -3,7 +3,7 @@ problem details (`application/problem+json`), including the framework's own 404/
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -97,9 +97,11 @@ class Invalid(AppError):
     status_code = 422
     code = "validation-error"
 
-    def __init__(self, detail: str, loc: list[str | int], error_type: str = "value_error") -> None:
+    def __init__(
+        self, detail: str, loc: Sequence[str | int], error_type: str = "value_error"
+    ) -> None:
         super().__init__(detail)
-        self.errors = [FieldError(loc=loc, msg=detail, type=error_type)]
+        self.errors = [FieldError(loc=list(loc), msg=detail, type=error_type)]
 
 
 def problem_type(request: Request | None, code: str) -> str:
@@ -116,7 +118,7 @@ def problem_response(
     type_: str = "about:blank",
     detail: str | None = None,
     errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     members: dict[str, Any] | None = None,
 ) -> Response:
     """A problem details response; `members` are the problem type's extension members."""

@@ -71,7 +71,7 @@ def required_scopes(route: Any) -> set[Scope] | None:
 def _security(operation: dict[str, Any], scopes: set[Scope], public_read: bool) -> None:
     needed = sorted(scope.value for scope in scopes - {Scope.read})
     if not needed:
-        anonymous = [{}] if public_read else []
+        anonymous: list[dict[str, list[str]]] = [{}] if public_read else []
         operation["security"] = [{SECURITY_SCHEME: []}, *anonymous]
         return
     operation["security"] = [{SECURITY_SCHEME: []}]
@@ -105,7 +105,7 @@ def _operations(
     for route in iter_route_contexts(routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             operation = spec["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 yield route, method, operation

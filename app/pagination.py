@@ -11,10 +11,10 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import read_rows
+from app.db import AnySelect, read_rows
 from app.errors import Invalid
 
 DEFAULT_LIMIT = 20
@@ -73,7 +73,7 @@ def decode_cursor(
 
 
 def after(
-    columns: Sequence[ColumnElement[Any]], values: Sequence[Any], descending: bool
+    columns: Sequence[SQLColumnExpression[Any]], values: Sequence[Any], descending: bool
 ) -> ColumnElement[bool]:
     """Rows strictly after `values` in the order `columns` (all ascending or all descending),
     as a row-value comparison that an index on those columns can serve."""
@@ -90,14 +90,14 @@ class Keyset:
     """One way of ordering a listing: the columns, their direction, and the cursor's name."""
 
     name: str
-    columns: Sequence[ColumnElement[Any]]
+    columns: Sequence[SQLColumnExpression[Any]]
     types: Sequence[type]
     descending: bool
 
 
 async def fetch_page(
     session: AsyncSession,
-    query: Select[Any],
+    query: AnySelect,
     keyset: Keyset,
     *,
     cursor: str | None,
@@ -125,7 +125,7 @@ async def fetch_page(
     return rows, encode_cursor(keyset.name, key(rows[-1]))
 
 
-async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+async def count_rows(session: AsyncSession, query: AnySelect) -> int:
     return (
         await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     )

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # (the Standard Webhooks schedule; each wait gets up to 10% jitter). After the last
     # attempt fails, the delivery is given up.
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
-        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+        default_factory=lambda: [0.0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
     )
     webhook_timeout_seconds: float = 15
     # How often an idle dispatcher looks for work (and for scheduled articles that have

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.articles import revision_store
 from app.articles.models import Article, ArticleRevision
 from app.articles.service import FULL_LOAD
+from app.db import dialect_name
 from app.pagination import after
 
 from .schemas import FORMAT, ArchivedArticle, ArchivedRevision, ArchiveLine
@@ -60,7 +61,7 @@ async def export_articles(session: AsyncSession, out: IO[bytes]) -> int:
     """Write every article to `out`, oldest first; returns how many. Reads one snapshot of
     the database (a single transaction; REPEATABLE READ on PostgreSQL), so articles changed
     meanwhile are written as they were when the export began."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     exported = 0
     last: list[Any] | None = None

@@ -27,7 +27,7 @@ from app.articles.models import (
 )
 from app.changes import service as changes
 from app.claims.models import Attribution, Claim
-from app.db import take_write_lock
+from app.db import dialect_name, take_write_lock
 from app.pagination import after
 from app.sources.models import Source
 
@@ -63,7 +63,7 @@ def parse_line(number: int, raw: bytes) -> ArchiveLine:
 
 
 async def _refuse_unless_empty(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         # Writers wait until the import commits, so the database is still empty when it does.
         await session.execute(text("LOCK TABLE article IN SHARE ROW EXCLUSIVE MODE"))
     articles = await session.scalar(select(func.count()).select_from(Article))

@@ -14,19 +14,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any, cast, get_args
 from urllib.parse import quote
 
 import orjson
 from cachetools import LRUCache
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.db import read_rows, sessionmaker_for
+from app.db import AnySelect, read_rows, sessionmaker_for
 from app.errors import AppError
 from app.http import cached_bytes, entity_tag
 
@@ -74,7 +74,7 @@ _BY_ID = select(*STAMP_COLUMNS).where(Article.id == bindparam("id"))
 _BY_SLUG = select(*STAMP_COLUMNS).where(Article.slug == bindparam("slug"))
 
 
-def _stamp_query(reference: str) -> tuple[Select[Any], dict[str, Any]]:
+def _stamp_query(reference: str) -> tuple[AnySelect, dict[str, Any]]:
     try:
         return _BY_ID, {"id": uuid.UUID(reference)}
     except ValueError:
@@ -89,7 +89,7 @@ async def stamp(
     there is none yet (see `db.read_rows`)."""
     statement, params = _stamp_query(reference)
     rows = await read_rows(source, statement, params)
-    found = Stamp(*rows[0]) if rows else None
+    found = Stamp(*rows[0]) if rows else None  # type: ignore[call-arg]  # a row of its fields
     check_visible(found, reference, sees_drafts=sees_drafts)
     assert found is not None
     return found
@@ -202,15 +202,18 @@ def view_of(request: Request) -> tuple[Any, ...] | None:
     """The representation options of a read (format, fields, include) as the route keys
     its renderings, or None when the query is not one the route would accept as it is."""
     params = request.query_params
-    chosen = params.get("format")
-    if chosen is not None and chosen not in FORMATS:
+    requested = params.get("format")
+    if requested is not None and requested not in FORMATS:
         return None
     try:
         fields, include = projection_of(
             params.get("fields"), params.get("include"), claims_embedded=True
         )
         chosen = formats.choose(
-            chosen, request.headers.get("accept"), fields=fields, include=include
+            cast("formats.Format | None", requested),
+            request.headers.get("accept"),
+            fields=fields,
+            include=include,
         )
     except AppError:
         return None

@@ -272,7 +272,8 @@ def _anonymous_descriptions(claims: list[ClaimRead]) -> dict[uuid.UUID, str]:
 
 def _by_range(sources: Iterable[SourceSummary]) -> tuple[list[SourceSummary], list[SourceSummary]]:
     """The documents (CreativeWorks), and the people and organisations."""
-    documents, others = [], []
+    documents: list[SourceSummary] = []
+    others: list[SourceSummary] = []
     for source in sources:
         (documents if source.kind is SourceKind.document else others).append(source)
     return documents, others

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.claims.models import Attribution, Claim
+from app.db import AnySelect, dialect_name
 from app.errors import Forbidden
 from app.pagination import Keyset, count_rows, fetch_page
 
@@ -48,7 +49,7 @@ class ArticleFilters:
     syndicable_only: bool = False
 
 
-def _filtered(query: Select[Any], filters: ArticleFilters, sees_drafts: bool) -> Select[Any]:
+def _filtered(query: AnySelect, filters: ArticleFilters, sees_drafts: bool) -> AnySelect:
     now = datetime.now(UTC)
     status = filters.status or "published"
     if status != "published" and not sees_drafts:
@@ -121,7 +122,7 @@ async def page(
     key: Callable[[Row[Any]], list[Any]]
     ranked: list[ColumnElement[Any]]
     if filters.q and filters.sort is None:
-        query, rank = search.apply(query, session.bind.dialect.name, filters.q)
+        query, rank = search.apply(query, dialect_name(session), filters.q)
         keyset = Keyset("articles:relevance", [rank, Article.id], [float, uuid.UUID], False)
         ranked = [rank.label("rank")]
 
@@ -130,7 +131,7 @@ async def page(
 
     else:
         if filters.q:
-            query, _ = search.apply(query, session.bind.dialect.name, filters.q)
+            query, _ = search.apply(query, dialect_name(session), filters.q)
         name = filters.sort or "-published_at"
         column_name, descending = SORTS[name]
         column: ColumnElement[Any] = getattr(Article, column_name)

@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
-    Table,
+    TableClause,
     Uuid,
     column,
     false,
@@ -21,6 +20,8 @@ from sqlalchemy import (
     select,
     table,
 )
+
+from app.db import AnySelect
 
 from .models import Article
 
@@ -37,7 +38,7 @@ def is_search_object(name: str | None, type_: str = "", parent_names: object = N
     )
 
 
-_fts: Table = table("article_fts", column("article_id", Uuid()))
+_fts: TableClause = table("article_fts", column("article_id", Uuid()))
 _TERM = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 
 
@@ -55,12 +56,12 @@ def fts5_terms(q: str) -> tuple[list[str], list[str]]:
     return wanted, unwanted
 
 
-def apply(query: Select[Any], dialect: str, q: str) -> tuple[Select[Any], ColumnElement[Any]]:
+def apply(query: AnySelect, dialect: str, q: str) -> tuple[AnySelect, ColumnElement[Any]]:
     """`query` (over Article) narrowed to articles matching `q`, and their relevance rank
     (lower is better)."""
     if dialect == "postgresql":
         tsquery = func.websearch_to_tsquery(literal_column("'english'"), q)
-        document = literal_column(PG_DOCUMENT)
+        document: ColumnElement[Any] = literal_column(PG_DOCUMENT)
         return query.where(document.op("@@")(tsquery)), -func.ts_rank_cd(document, tsquery)
     wanted, unwanted = fts5_terms(q)
     if not wanted:

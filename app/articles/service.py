@@ -15,6 +15,7 @@ from app.changes import service as changes
 from app.claims import service as claims
 from app.claims.models import Attribution, Claim
 from app.claims.schemas import ClaimPatch, ClaimWrite
+from app.db import dialect_name
 from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
@@ -131,7 +132,7 @@ def slugify(headline: str) -> str:
 
 async def _free_slug(session: AsyncSession, headline: str) -> str:
     base = slugify(headline)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         # Writers deriving a slug from the same headline take turns until commit, so two
         # of them never pick the same free one.
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base))))

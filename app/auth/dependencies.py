@@ -3,7 +3,7 @@
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -106,7 +106,7 @@ CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
 @cache
-def require_scope(scope: Scope):  # type: ignore[no-untyped-def]
+def require_scope(scope: Scope) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets the request through only with `scope` (one per scope, so
     FastAPI runs it once per request however many places ask for it)."""
 

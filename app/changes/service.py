@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.articles.models import Article, ArticleStatus
-from app.db import take_write_lock
+from app.db import dialect_name, take_write_lock
 from app.pagination import Keyset, decode_cursor, encode_cursor
 from app.webhooks.models import WebhookOutbox
 
@@ -32,7 +32,7 @@ BY_SEQ = Keyset("changes", [ChangeEvent.seq], [int], False)
 
 
 async def _lock_log(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(EVENT_LOG_LOCK)))
 
 

@@ -3,11 +3,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.articles.models import Article, publicly_visible
+from app.db import AnySelect
 from app.errors import Invalid, NotFound
 from app.pagination import Keyset, count_rows, fetch_page
 from app.sources.service import SourceResolver
@@ -215,7 +216,7 @@ async def apply_patch(session: AsyncSession, claim: Claim, patch: ClaimPatch, te
         claim.updated_at = datetime.now(UTC)
 
 
-def _visible_to(query: Select[Any], sees_drafts: bool) -> Select[Any]:
+def _visible_to(query: AnySelect, sees_drafts: bool) -> AnySelect:
     query = query.join(Article, Article.id == Claim.article_id)
     if sees_drafts:
         return query.where(Article.deleted_at.is_(None))

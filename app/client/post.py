@@ -268,6 +268,7 @@ def _reason(response: httpx.Response) -> str:
     """The status and the problem's field errors (`loc: msg`), or else its detail."""
     problem = _json_object(response)
     errors = [error for error in problem.get("errors") or [] if isinstance(error, dict)]
+    detail: str | None
     if errors:
         detail = "; ".join(
             f"{'.'.join(map(str, error.get('loc', [])))}: {error.get('msg')}" for error in errors

@@ -16,7 +16,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import take_write_lock
+from app.db import dialect_name, take_write_lock
 from app.errors import AppError, Conflict, FieldError
 
 from .models import IdempotencyRecord
@@ -83,7 +83,7 @@ async def claim(
     record = IdempotencyRecord(
         owner=claim_.owner, key=claim_.key, fingerprint=fingerprint, created_at=now
     )
-    postgres = session.bind.dialect.name == "postgresql"
+    postgres = dialect_name(session) == "postgresql"
     try:
         async with session.begin_nested():
             if postgres:
@@ -102,19 +102,17 @@ async def claim(
         if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise KeyInFlight() from None
         raise
-    record = await session.get(
-        IdempotencyRecord, (claim_.owner, claim_.key), populate_existing=True
-    )
-    if record is None:  # it went away again (its request failed): run
+    held = await session.get(IdempotencyRecord, (claim_.owner, claim_.key), populate_existing=True)
+    if held is None:  # it went away again (its request failed): run
         return await claim(session, claim_, fingerprint, ttl=ttl, lock=lock, wait=wait)
-    if record.fingerprint != fingerprint:
+    if held.fingerprint != fingerprint:
         raise KeyReused()
-    if record.completed_at is not None:
-        return StoredResponse(record.status_code or 0, record.headers or [], record.body or b"")
-    if record.created_at > now - lock:
+    if held.completed_at is not None:
+        return StoredResponse(held.status_code or 0, held.headers or [], held.body or b"")
+    if held.created_at > now - lock:
         raise KeyInFlight()
     # Its request died long ago, and nothing it did committed: this one takes over.
-    record.created_at = now
+    held.created_at = now
     await session.flush()
     return None
 

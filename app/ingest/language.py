@@ -13,7 +13,7 @@ safe to call from several threads at once.
 
 import functools
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.settings import get_settings
 
@@ -49,8 +49,9 @@ def pipeline() -> "Language":
         ) from error
     # A curly quotation mark is a word of its own even with no space before it
     # ('said,“Look'), so the quotation's first word and the cue are parsed as words.
-    infixes = [*nlp.Defaults.infixes, *QUOTE_INFIXES]
-    nlp.tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
+    infixes = [*(nlp.Defaults.infixes or ()), *QUOTE_INFIXES]
+    tokenizer: Any = nlp.tokenizer  # a compiled Tokenizer, typed as any callable
+    tokenizer.infix_finditer = spacy.util.compile_infix_regex(infixes).finditer
     return nlp
 
 

@@ -9,6 +9,7 @@ their main text by trafilatura, then read the same way.
 
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import lxml.etree
 import lxml.html
@@ -271,7 +272,7 @@ def content_of(html: str) -> "HtmlElement":
         tree = lxml.html.document_fromstring(html, parser=parser)
     except (lxml.etree.ParserError, ValueError) as error:
         raise NoStory(f"No story found: the HTML cannot be read ({error}).") from None
-    for element in tree.xpath(NOT_CONTENT):
+    for element in cast("list[HtmlElement]", tree.xpath(NOT_CONTENT)):  # elements only
         element.drop_tree()
     return tree
 

@@ -225,27 +225,27 @@ class Resolver:
                 name += "."  # "U.S", its last full stop taken for the sentence's
             return SourceCreate(name=name, kind=SourceKind.government)
         # "Campaign chair Paul Manafort": a titled name is a person, whatever the title.
-        title, name = _untitled(words)
-        named = 2 <= len(name) <= 3 and all(w[:1].isupper() for w in name)
-        if title and named and _kind_of_body(name) is None:
+        title, name_words = _untitled(words)
+        named = 2 <= len(name_words) <= 3 and all(w[:1].isupper() for w in name_words)
+        if title and named and _kind_of_body(name_words) is None:
             return self._person(words)
         kind = _kind_of_body(words)
         if kind is None and _is_description(words):
             # "the vice president" (Joe Biden, met before), "some advocates of the plan".
             return self._titled(mention) or self._anonymous(mention)
         if kind is not None:
-            named = ARTICLE.sub("", mention).split()
-            if named[0].endswith(("’s", "'s")) and len(named) > 1:
-                named = named[1:]  # "Velaria's Central Electoral Commission"
-            capitalised = [i for i, word in enumerate(named) if word[:1].isupper()]
+            label = ARTICLE.sub("", mention).split()
+            if label[0].endswith(("’s", "'s")) and len(label) > 1:
+                label = label[1:]  # "Velaria's Central Electoral Commission"
+            capitalised = [i for i, word in enumerate(label) if word[:1].isupper()]
             if capitalised:
-                named = named[capitalised[0] :]  # "governing Civic Union" → "Civic Union"
+                label = label[capitalised[0] :]  # "governing Civic Union" → "Civic Union"
             # "the Force Métal union" → "Force Métal"; "Clinton's campaign" and "the Trump
             # administration" stay whole (the body is named by its person).
-            described = len(named) > 1 and named[-1].islower() and named[-2][:1].isupper()
-            if described and not (named[-2].endswith(("’s", "'s")) or named[-1] in PERSONAL_BODIES):
-                named = named[:-1]
-            return SourceCreate(name=" ".join(named), kind=kind)
+            described = len(label) > 1 and label[-1].islower() and label[-2][:1].isupper()
+            if described and not (label[-2].endswith(("’s", "'s")) or label[-1] in PERSONAL_BODIES):
+                label = label[:-1]
+            return SourceCreate(name=" ".join(label), kind=kind)
         return self._person(words)
 
     def _pronoun(self, mention: str) -> SourceCreate:

@@ -58,7 +58,9 @@ async def _database_families(session: AsyncSession) -> list[Metric]:
     backlog = GaugeMetricFamily(
         "newsdesk_webhook_outbox_backlog", "Changes not yet handed to the webhooks."
     )
-    backlog.add_metric([], await session.scalar(select(func.count()).select_from(WebhookOutbox)))
+    backlog.add_metric(
+        [], await session.scalar(select(func.count()).select_from(WebhookOutbox)) or 0
+    )
     deliveries = GaugeMetricFamily(
         "newsdesk_webhook_deliveries",
         "Webhook deliveries by state: pending (being tried), failed (retries used up).",
@@ -77,9 +79,9 @@ async def _database_families(session: AsyncSession) -> list[Metric]:
         "newsdesk_webhooks_disabled", "Webhooks disabled after failing (or by their owner)."
     )
     query = select(func.count()).select_from(Webhook).where(Webhook.enabled.is_(False))
-    disabled.add_metric([], await session.scalar(query))
+    disabled.add_metric([], await session.scalar(query) or 0)
     families: list[Metric] = [backlog, deliveries, disabled]
-    pool = session.bind.pool if hasattr(session.bind, "pool") else None
+    pool = getattr(session.get_bind(), "pool", None)  # an engine's; a connection has none
     if isinstance(pool, QueuePool):
         connections = GaugeMetricFamily(
             "newsdesk_db_pool_connections",

@@ -5,7 +5,7 @@ from pydantic import BaseModel
 from app import problems
 from app.auth.dependencies import require_scope
 from app.auth.scopes import Scope
-from app.db import Session
+from app.db import Session, dialect_name
 from app.errors import NotFound, problem_response, problem_type
 from app.http import AuthFirstRoute, cached_bytes, cached_json
 
@@ -36,7 +36,7 @@ async def readyz(request: Request, session: Session) -> Response:
     problem = await service.readiness_problem(session)
     if problem:
         return problem_response(503, type_=problem_type(request, "not-ready"), detail=problem)
-    ready = {"status": "ready", "database": session.bind.dialect.name, "migration": service.head()}
+    ready = {"status": "ready", "database": dialect_name(session), "migration": service.head()}
     return cached_json(request, ready, public=False)
 
 

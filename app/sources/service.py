@@ -3,12 +3,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select, tuple_
+from sqlalchemy import distinct, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles.models import Article, publicly_visible
 from app.claims.models import Attribution, Claim
+from app.db import AnySelect
 from app.errors import Invalid, NotFound
 from app.pagination import Keyset, count_rows, fetch_page
 
@@ -109,7 +110,7 @@ def _counts(sees_drafts: bool) -> Any:
     return query.subquery("counts")
 
 
-def _with_counts(sees_drafts: bool) -> tuple[Select[Any], Any, Any]:
+def _with_counts(sees_drafts: bool) -> tuple[AnySelect, Any, Any]:
     """Sources with their counts. Readers see only sources cited in public articles: who an
     unpublished story cites is as private as the story."""
     counts = _counts(sees_drafts)
