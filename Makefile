@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint openapi ingest-eval bench bench-scale bench-ratelimit bench-ingest crash-test fuzz clean
+.PHONY: run test test-fast lint openapi ingest-eval bench bench-scale bench-ratelimit bench-ingest crash-test fuzz clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(VENV)/.dev
 # One test process per core (pytest-xdist); `.venv/bin/python -m pytest` alone runs serially.
 test: lint
 	$(BIN)/python -m pytest -n auto
+
+# The inner loop: everything but the tests marked slow (those that start a process), no lint.
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 # Precision, recall and F1 of claim extraction on the hand-annotated gold set, then on
 # PolNeAR's dev split (read from ../shared/polnear or $$NEWSDESK_POLNEAR; POLNEAR_ARGS="--errors 5").

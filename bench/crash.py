@@ -48,19 +48,9 @@ from app.changes.models import ChangeEvent
 from app.claims.models import Attribution, Claim
 from app.db import create_engine
 from app.sources.models import Source, fold
-from bench.run import (
-    BACKEND_NAMES,
-    BACKENDS,
-    REPO,
-    BenchError,
-    backend_list,
-    free_port,
-    fresh_postgres,
-    fresh_sqlite,
-    log,
-    run_command,
-    tail,
-)
+from bench.common import BACKEND_NAMES, BACKENDS, REPO, BenchError, backend_list, log
+from bench.databases import fresh_postgres, fresh_sqlite
+from bench.processes import free_port, run_command, tail
 
 VAR = REPO / "var" / "crash"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/newsdesk_crash"

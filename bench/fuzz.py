@@ -24,7 +24,8 @@ from schemathesis.python import asgi
 
 from app.auth.scopes import Scope
 from app.errors import PROBLEM_MEDIA_TYPE
-from bench.run import REPO, BenchError, background, free_port, log, run_command
+from bench.common import REPO, BenchError, log
+from bench.processes import background, free_port, run_command
 
 SPEC = REPO / "openapi" / "openapi.json"
 SCOPES = list(Scope)

@@ -24,7 +24,9 @@ from pathlib import Path
 import httpx
 
 from app.ingest import service
-from bench.run import REPO, VAR, background, free_port, fresh_sqlite, log, run_command
+from bench.common import REPO, VAR, log
+from bench.databases import fresh_sqlite
+from bench.processes import background, free_port, run_command
 
 NEWSDESK = str(Path(sys.executable).with_name("newsdesk"))
 GOLD = REPO / "tests" / "ingest" / "gold"

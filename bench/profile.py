@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from bench.run import VAR
+from bench.common import VAR
 
 DEFAULT_DATABASE = f"sqlite+aiosqlite:///{VAR / 'newsdesk-bench.db'}"
 

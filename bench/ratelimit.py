@@ -24,7 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.run import VAR, background, free_port, fresh_sqlite, log, run_command
+from bench.common import VAR, log
+from bench.databases import fresh_sqlite
+from bench.processes import background, free_port, run_command
 
 NEWSDESK = str(Path(sys.executable).with_name("newsdesk"))
 TOLERANCE = 0.02

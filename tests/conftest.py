@@ -3,7 +3,10 @@ NEWSDESK_TEST_DATABASE_URL names a server (each run creates and drops its own da
 Each test runs inside a transaction that is rolled back, so every test starts empty."""
 
 import os
+import subprocess
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +25,36 @@ from tests.live import live  # noqa: F401  (the fixture)
 
 if os.environ.get("CI") and not POSTGRES_SERVER:
     raise pytest.UsageError("CI runs the PostgreSQL suite: set NEWSDESK_TEST_DATABASE_URL.")
+
+
+@contextmanager
+def _processes_only_if_slow(item: pytest.Item) -> Iterator[None]:
+    """A test that starts a process (the CLI, a server, curl) takes seconds, so it says so
+    with `@pytest.mark.slow` and `make test-fast` leaves it out. One that does not say so
+    fails where the process would start (in the test or in a fixture it sets up), naming
+    itself."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{item.nodeid} starts a process: mark it slow")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", refuse)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _processes_only_if_slow(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _processes_only_if_slow(item):
+        return (yield)
 
 
 @pytest.fixture(scope="session")

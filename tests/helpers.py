@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.articles.models import Article
 from app.claims.models import Attribution, Claim
 from app.sources.models import Source
-from bench.run import background, free_port
+from bench.processes import background, free_port
 from tests.factories import article_data
 
 ROOT = Path(__file__).parents[1]

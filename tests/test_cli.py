@@ -19,6 +19,8 @@ from app.cli import cli
 from tests.databases import BACKENDS, fresh_database
 from tests.helpers import ROOT, free_port, newsdesk, serving
 
+pytestmark = pytest.mark.slow  # each test runs the command line
+
 
 @pytest.fixture(params=BACKENDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs a generator or a compiler
+
 REPO = Path(__file__).parents[1]
 SNAPSHOT = REPO / "openapi" / "openapi.json"
 NODE_BIN = REPO / ".ci" / "node" / "node_modules" / ".bin"

@@ -18,6 +18,8 @@ import pytest
 from tests.helpers import Served, newsdesk, serving
 from tests.webhooks.receiver import Answer, Receiver
 
+pytestmark = pytest.mark.slow  # each test starts a server
+
 
 @dataclass
 class Server:

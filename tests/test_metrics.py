@@ -96,6 +96,7 @@ async def test_webhook_gauges_are_what_the_database_holds(
     assert scraped[("newsdesk_webhook_outbox_backlog", frozenset())] == backlog
 
 
+@pytest.mark.slow
 def test_several_workers_share_their_counts(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'metrics.db'}"
     assert newsdesk(url, "migrate").returncode == 0

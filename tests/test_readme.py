@@ -13,7 +13,10 @@ import pytest
 
 from tests.helpers import ROOT, newsdesk, serving
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl"),
+    pytest.mark.slow,
+]  # the examples run against a server
 
 README = (ROOT / "README.md").read_text("utf-8")
 DEMO_BASE = "http://127.0.0.1:8000"

@@ -13,6 +13,8 @@ import pytest
 from tests.factories import article_data
 from tests.helpers import Served, newsdesk, serving
 
+pytestmark = pytest.mark.slow  # the tests share a running server
+
 LIMITS = {
     "NEWSDESK_MAX_HEADER_BYTES": "4096",
     "NEWSDESK_HEADER_TIMEOUT_SECONDS": "1",

@@ -1,6 +1,6 @@
 -- Shared by the scenario scripts (loaded with dofile): numbers each thread, counts status
 -- codes for scripts that define response(), and prints the run as one JSON line that
--- bench/run.py reads:
+-- bench/wrk.py reads:
 --   BENCH-RESULT {"requests": …, "duration_us": …, "bytes": …, "errors": {…},
 --                 "latency_us": {"p50": …, "p99": …, "mean": …, "max": …}, "statuses": {…}}
 

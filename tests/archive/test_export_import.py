@@ -37,7 +37,7 @@ from tests.factories import article_data
 from tests.helpers import ROOT, count_rows, newsdesk, replay
 from tests.live import Live
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # the tests run export and import
 
 STORED = (Article, Claim, Attribution, Source, ArticleRevision, ChangeEvent, ScheduledChange)
 OFFICIALS = {"name": "Senior officials", "kind": "anonymous", "affiliation": "Port ministry"}

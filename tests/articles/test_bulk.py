@@ -102,6 +102,7 @@ async def test_a_body_over_one_mebibyte_streams_through_and_a_huge_line_fails_al
     assert "Line over" in report["lines"][-1]["errors"][0]["msg"]
 
 
+@pytest.mark.slow  # about 12 s
 async def test_thousands_of_lines_stream_through(client, session, writer):
     count = 2_000
 

@@ -744,6 +744,7 @@ async def test_a_purged_article_is_404_afterwards(client, session):
     assert_problem(await client.get(f"/v1/articles/{article.id}"), 404)
 
 
+@pytest.mark.slow
 async def test_the_purge_command_removes_old_deleted_articles(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'purge.db'}"
     migrated = newsdesk(url, "migrate")
@@ -774,6 +775,7 @@ async def test_the_purge_command_removes_old_deleted_articles(tmp_path):
         await engine.dispose()
 
 
+@pytest.mark.slow
 async def test_the_purge_command_needs_a_non_negative_age(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'purge.db'}"
     assert newsdesk(url, "migrate").returncode == 0

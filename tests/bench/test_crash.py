@@ -143,6 +143,7 @@ def test_the_checker_finds_unexplained_and_rolled_back_versions(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow
 def test_serve_killed_mid_load_loses_no_acknowledged_write(backend: str, tmp_path: Path) -> None:
     url, drop = fresh_database(backend, tmp_path)
     try:

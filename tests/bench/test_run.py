@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from bench import run
-from bench.run import Load, Measurement, Scenario, WrkResult
+from bench import common, databases, report, results, run, scenarios, wrk
+from bench.results import Measurement, Scenario
+from bench.wrk import Load, WrkResult
 
 
 def wrk_output(statuses: dict[int, int] | None = None, **errors: int) -> str:
@@ -18,7 +19,7 @@ def wrk_output(statuses: dict[int, int] | None = None, **errors: int) -> str:
         "latency_us": {"p50": 1500, "p99": 9000, "mean": 2000, "max": 20000},
         "statuses": {str(code): n for code, n in (statuses or {}).items()},
     }
-    return f"Running 2s test @ http://127.0.0.1/\n{run.RESULT_MARK}{json.dumps(data)}\n"
+    return f"Running 2s test @ http://127.0.0.1/\n{wrk.RESULT_MARK}{json.dumps(data)}\n"
 
 
 def measurement(key: str, rps: float, p50_ms: float = 1, p99_ms: float = 5) -> Measurement:
@@ -35,7 +36,7 @@ def measurement(key: str, rps: float, p50_ms: float = 1, p99_ms: float = 5) -> M
 
 
 def test_wrk_result_line_is_read() -> None:
-    result = run.parse_wrk_output(wrk_output({200: 1000}))
+    result = wrk.parse_wrk_output(wrk_output({200: 1000}))
     assert result.rps == 500
     assert (result.p50_ms, result.p99_ms) == (1.5, 9.0)
     assert result.bytes_per_response == 6500
@@ -43,8 +44,8 @@ def test_wrk_result_line_is_read() -> None:
 
 
 def test_output_without_a_result_line_stops_the_run() -> None:
-    with pytest.raises(run.BenchError, match="no BENCH-RESULT"):
-        run.parse_wrk_output("unable to connect to 127.0.0.1:1 Connection refused\n")
+    with pytest.raises(common.BenchError, match="no BENCH-RESULT"):
+        wrk.parse_wrk_output("unable to connect to 127.0.0.1:1 Connection refused\n")
 
 
 @pytest.mark.parametrize(
@@ -57,14 +58,14 @@ def test_output_without_a_result_line_stops_the_run() -> None:
     ],
 )
 def test_broken_runs_are_refused(output: str, expect: int | None, problem: str) -> None:
-    result = run.parse_wrk_output(output)
-    problems = run.check_result(result, Load("http://x/", expect=expect))
+    result = wrk.parse_wrk_output(output)
+    problems = wrk.check_result(result, Load("http://x/", expect=expect))
     assert any(problem in p for p in problems), problems
 
 
 def test_clean_run_has_no_problems() -> None:
-    result = run.parse_wrk_output(wrk_output({304: 1000}))
-    assert run.check_result(result, Load("http://x/", expect=304)) == []
+    result = wrk.parse_wrk_output(wrk_output({304: 1000}))
+    assert wrk.check_result(result, Load("http://x/", expect=304)) == []
 
 
 def test_targets_are_judged_against_their_thresholds() -> None:
@@ -75,7 +76,7 @@ def test_targets_are_judged_against_their_thresholds() -> None:
     under_writes = measurement("7", 900, p99_ms=80)  # misses 50 ms
     outcomes = {
         o.target.key: o
-        for o in run.evaluate(run.TARGETS, "sqlite", [article, listing, under_writes])
+        for o in results.evaluate(results.TARGETS, "sqlite", [article, listing, under_writes])
     }
     assert outcomes["1"].verdict == "met"
     assert outcomes["3"].verdict == "**missed**"
@@ -86,15 +87,15 @@ def test_targets_are_judged_against_their_thresholds() -> None:
 
 def test_scale_targets_compare_the_largest_archive_with_10k() -> None:
     runs = [
-        run.ScaleRun(10_000, "15", 1, [measurement("1", 3000), measurement("3", 1000)]),
-        run.ScaleRun(
+        results.ScaleRun(10_000, "15", 1, [measurement("1", 3000), measurement("3", 1000)]),
+        results.ScaleRun(
             1_000_000,
             "15",
             600,
             [measurement("1", 2500), measurement("3", 500), measurement("4", 50, p50_ms=12)],
         ),
     ]
-    outcomes = {o.target.key: o for o in run.evaluate_scale(runs)}
+    outcomes = {o.target.key: o for o in results.evaluate_scale(runs)}
     assert outcomes["1"].value == pytest.approx(1.2)
     assert outcomes["1"].verdict == "met"
     assert outcomes["3"].value == pytest.approx(2.0)
@@ -107,7 +108,7 @@ def test_a_new_results_section_keeps_scale_and_the_hand_written_profile() -> Non
         "# Benchmarks\n\nIntro.\n\n## Results\n\nold results\n\n## Scale\n\nscale figures\n\n"
         "## Profile\n\nwritten by hand\n\n### Before\n\nkept too\n"
     )
-    merged = run.merge_section(existing, "## Results\n\nnew results\n")
+    merged = report.merge_section(existing, "## Results\n\nnew results\n")
     assert "old results" not in merged
     assert merged.index("new results") < merged.index("scale figures")
     assert merged.endswith("## Profile\n\nwritten by hand\n\n### Before\n\nkept too\n")
@@ -115,10 +116,10 @@ def test_a_new_results_section_keeps_scale_and_the_hand_written_profile() -> Non
 
 
 def test_scale_section_goes_after_results_and_a_missing_file_gets_a_preamble() -> None:
-    merged = run.merge_section(None, "## Scale\n\nsizes\n")
-    assert merged.startswith(run.PREAMBLE)
-    assert run.PROFILE_HEADING in merged
-    merged = run.merge_section(merged, "## Results\n\nfigures\n")
+    merged = report.merge_section(None, "## Scale\n\nsizes\n")
+    assert merged.startswith(report.PREAMBLE)
+    assert report.PROFILE_HEADING in merged
+    merged = report.merge_section(merged, "## Results\n\nfigures\n")
     assert merged.index("## Results") < merged.index("## Scale") < merged.index("## Profile")
 
 
@@ -137,16 +138,16 @@ def test_wrk_command_keeps_the_api_key_off_the_command_line() -> None:
 
 def test_each_scale_size_has_a_database_of_its_own() -> None:
     url = "postgresql+asyncpg://postgres@127.0.0.1:5432/newsdesk_bench"
-    assert run.sized_url(url, 100_000) == (
+    assert databases.sized_url(url, 100_000) == (
         "postgresql+asyncpg://postgres@127.0.0.1:5432/newsdesk_bench_100000"
     )
 
 
 def test_scale_mode_measures_search_with_few_connections_and_a_long_timeout() -> None:
-    fixture = run.Fixture("a-story", '"tag"', "world", "trade", ("trade", "deal"))
-    chosen = {s.key: s for s in run.scale_scenarios("http://127.0.0.1:1", fixture)}
+    fixture = scenarios.Fixture("a-story", '"tag"', "world", "trade", ("trade", "deal"))
+    chosen = {s.key: s for s in scenarios.scale_scenarios("http://127.0.0.1:1", fixture)}
     assert set(chosen) == {"1", "3", "4"}
-    assert chosen["4"].load.connections == run.SCALE_SEARCH_CONNECTIONS
+    assert chosen["4"].load.connections == wrk.SCALE_SEARCH_CONNECTIONS
     assert "--timeout" in (command := chosen["4"].load.command("wrk", 10))
-    assert command[command.index("--timeout") + 1] == run.SCALE_SEARCH_TIMEOUT
-    assert chosen["1"].load.connections == run.CONNECTIONS
+    assert command[command.index("--timeout") + 1] == wrk.SCALE_SEARCH_TIMEOUT
+    assert chosen["1"].load.connections == wrk.CONNECTIONS

@@ -24,6 +24,8 @@ from tests.databases import fresh_database
 from tests.factories import article_data
 from tests.helpers import ROOT, free_port, newsdesk, serving
 
+pytestmark = pytest.mark.slow  # the tests run newsdesk post
+
 
 @dataclass(frozen=True)
 class Server:

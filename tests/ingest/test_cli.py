@@ -13,7 +13,7 @@ from tests.helpers import newsdesk
 from tests.ingest.scorer import GOLD
 from tests.ingest.test_router import HTML_PAGE
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # each test runs the command line
 SEED = GOLD / "seed-raw.txt"
 
 

@@ -31,6 +31,7 @@ def test_nouns_spelled_like_cues_are_no_cues() -> None:
     assert cited == [("Mara Quist", "said")]
 
 
+@pytest.mark.slow
 def test_the_server_and_the_command_line_start_without_it() -> None:
     script = (
         "import sys\n"

@@ -62,6 +62,7 @@ async def _wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-
             await asyncio.sleep(0.02)
 
 
+@pytest.mark.slow
 async def test_a_killed_worker_loses_nothing_when_restarted(desk, receiver, worker):
     await desk.subscribe(receiver)
     for n in range(STORIES):
