@@ -5,8 +5,7 @@ without loading the server stack, and so does every worker of `newsdesk serve` (
 process imports this module again before it answers its supervisor's health checks)."""
 
 import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -97,27 +96,6 @@ def _run(work: "Callable[[AsyncSession], Awaitable[T]]") -> T:
     return asyncio.run(main())
 
 
-@contextmanager
-def metrics_shared_by(workers: int) -> Iterator[None]:
-    """With several workers, Prometheus counters live in files of a directory they share
-    (prometheus-client's multiprocess mode), fresh for each run of the server."""
-    import shutil
-    import tempfile
-
-    from app.ops.metrics import MULTIPROCESS_DIRECTORY
-
-    if workers == 1 or os.environ.get(MULTIPROCESS_DIRECTORY):
-        yield
-        return
-    directory = tempfile.mkdtemp(prefix="newsdesk-metrics-")
-    os.environ[MULTIPROCESS_DIRECTORY] = directory
-    try:
-        yield
-    finally:
-        del os.environ[MULTIPROCESS_DIRECTORY]
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def _migrate() -> str:
     """Bring the configured database's schema up to head; the head."""
     from alembic import command
@@ -166,39 +144,20 @@ def serve(
 ) -> None:
     """Serve the API. SQLite databases are migrated first; PostgreSQL must already be.
     SIGTERM stops taking connections and exits once the requests in flight are done."""
-    import uvicorn
-
-    from app.ops.access_log import log_config
-    from app.server import StopListeningFirst
+    from app import server
     from app.settings import get_settings
 
-    settings = get_settings()
-    if settings.database_url.startswith("sqlite"):
+    if get_settings().database_url.startswith("sqlite"):
         _migrate()
     else:
         _require_database()
-    with metrics_shared_by(workers):
-        config = uvicorn.Config(
-            "app.main:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            loop="uvloop",
-            # Named, not imported: a worker loads it only once it answers health checks.
-            http="app.server:LimitedHttpToolsProtocol",
-            timeout_keep_alive=settings.keep_alive_seconds,
-            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
-            proxy_headers=False,  # the app decides whom to believe: NEWSDESK_TRUSTED_PROXIES
-            log_level="info",
-            log_config=log_config(access_log),
-            access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
-            timeout_graceful_shutdown=graceful_timeout,
-        )
-        if workers == 1:
-            uvicorn.Server(config).run()
-        else:
-            StopListeningFirst(config, sockets=[config.bind_socket()]).run()
+    server.run(
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        graceful_timeout=graceful_timeout,
+    )
 
 
 @cli.command(short_help="Run the webhook dispatcher on its own.")

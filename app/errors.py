@@ -21,7 +21,7 @@ from app.db import is_database_unavailable
 logger = logging.getLogger("newsdesk")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-# Set by `app.http.HeadAsGet` in the scope of a GET that answers a HEAD request.
+# Set by `app.middleware.HeadAsGet` in the scope of a GET that answers a HEAD request.
 HEAD_REQUEST = "newsdesk.head"
 
 

@@ -1,31 +1,23 @@
-"""HTTP caching for reads: strong ETags from the bytes sent, `If-None-Match` → 304,
-Cache-Control by audience and `Surrogate-Key` for CDN purges."""
+"""HTTP semantics of the app's answers: strong ETags from the bytes sent, conditional GET
+(`If-None-Match` → 304), Cache-Control by audience and `Surrogate-Key` for CDN purges; JSON
+responses and list pages with their next-page links; and `If-Match` on writes."""
 
 import hashlib
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Body, Header
-from fastapi.routing import APIRoute
+from fastapi import Header
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import (
-    HEAD_REQUEST,
-    PreconditionFailed,
-    UnsupportedMediaType,
-    mark_malformed_json,
-)
+from app.errors import PreconditionFailed
 
-MERGE_PATCH = "application/merge-patch+json"
 # Names some lists also accept for `cursor`; the next page's link always says `cursor`.
 CURSOR_ALIASES = ("since",)
 
-T = TypeVar("T")
-
-# The gzip-encoded bytes are another representation, so they get their own strong ETag.
+# The gzip-encoded bytes are another representation, so they get their own strong ETag
+# (app/middleware.py's EncodedEntityTags gives it).
 GZIP_ETAG_SUFFIX = "-gzip"
 
 
@@ -172,139 +164,6 @@ def json_response(
         headers={"ETag": entity_tag(body), **(headers or {})},
         media_type="application/json",
     )
-
-
-class _LenientJsonRequest(Request):
-    async def json(self) -> Any:
-        try:
-            return await super().json()
-        except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8
-            return mark_malformed_json(self, error)
-
-
-class AuthFirstRoute(APIRoute):
-    """FastAPI rejects a body that is not JSON before it runs any dependency, so a caller
-    without a key would learn about their JSON before hearing they need a key. This route
-    hands malformed bodies on to validation instead, which runs after the auth checks."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            return await handler(_LenientJsonRequest(request.scope, request.receive))
-
-        return route
-
-
-class HeadAsGet:
-    """HEAD wherever GET is allowed (RFC 9110): the request is answered as its GET would be,
-    status and headers alike (ETag, Content-Length, Link, …), without the body."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_head(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
-
-        await self.app({**scope, "method": "GET", HEAD_REQUEST: True}, receive, send_head)
-
-
-def _unique_vary(value: bytes) -> bytes:
-    tokens = [token.strip() for token in value.split(b",") if token.strip()]
-    return b", ".join(dict.fromkeys(tokens))
-
-
-class EncodedEntityTags:
-    """Gives gzip-encoded responses an ETag of their own (`"…-gzip"`), and says each `Vary`
-    token once (GZipMiddleware appends `Accept-Encoding` to the one our reads already send,
-    so that a 304 varies as its 200 does); mounted outside GZipMiddleware so it sees the
-    final headers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_tagged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", [])
-                gzipped = (b"content-encoding", b"gzip") in headers
-                message["headers"] = [
-                    (name, value[:-1] + GZIP_ETAG_SUFFIX.encode() + b'"')
-                    if gzipped and name == b"etag" and value.endswith(b'"')
-                    else (name, _unique_vary(value) if name == b"vary" else value)
-                    for name, value in headers
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_tagged)
-
-
-def media_type_of(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def accepting(
-    *media_types: str, patch: bool = False
-) -> Callable[[Request], Coroutine[Any, Any, None]]:
-    """A dependency refusing a body of any other media type (415 naming those taken; for a
-    PATCH also in `Accept-Patch`, RFC 5789)."""
-    names = " or ".join(media_types)
-
-    async def check(request: Request) -> None:
-        media_type = media_type_of(request)
-        if media_type not in media_types:
-            error = UnsupportedMediaType(
-                f"Send the body as {names} (got {media_type or 'no Content-Type'})."
-            )
-            if patch:
-                error.headers = {"Accept-Patch": ", ".join(media_types)}
-            raise error
-
-    return check
-
-
-# Write bodies are JSON; a PATCH is a JSON Merge Patch (RFC 7396), also taken as plain JSON.
-# A JSON Patch (RFC 6902, application/json-patch+json) is another language, refused.
-require_json = accepting("application/json")
-require_merge_patch = accepting(MERGE_PATCH, "application/json", patch=True)
-
-
-NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-seq")
-
-
-async def require_ndjson(request: Request) -> None:
-    media_type = media_type_of(request)
-    if media_type not in NDJSON_TYPES:
-        raise UnsupportedMediaType(
-            f"Send one JSON object per line as application/x-ndjson (got {media_type or 'none'})."
-        )
-
-
-# A PATCH body: documented under merge-patch+json alone, as one schema under two media types
-# makes generated clients fail (openapi-python-client); `require_json` takes plain JSON too.
-MergePatch = Annotated[T, Body(media_type=MERGE_PATCH)]
-
-
-def merge_patch_body() -> dict[str, Any]:
-    """OpenAPI `openapi_extra` for a PATCH whose body is a `MergePatch`."""
-    return {
-        "requestBody": {
-            "description": "A JSON Merge Patch (RFC 7396): members sent replace, `null` "
-            "clears, members left out stay as they are. `application/json` is accepted too, "
-            "with the same meaning."
-        }
-    }
 
 
 IfMatch = Annotated[

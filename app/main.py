@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -18,13 +19,12 @@ from app.changes.router import router as changes_router
 from app.claims.router import router as claims_router
 from app.db import create_engine
 from app.feeds.router import router as feeds_router
-from app.http import EncodedEntityTags, HeadAsGet
 from app.idempotency import dependencies as idempotency
 from app.ingest.router import router as ingest_router
-from app.limits import BodySizeLimit, QueryStringLimit
+from app.middleware import BodySizeLimit, EncodedEntityTags, HeadAsGet, QueryStringLimit
 from app.ops.access_log import RequestLog
 from app.ops.router import router as ops_router
-from app.ratelimit.buckets import buckets_for
+from app.ratelimit.buckets import Buckets, buckets_for
 from app.ratelimit.middleware import RateLimits
 from app.settings import Settings, get_settings
 from app.sources.router import router as sources_router
@@ -68,6 +68,86 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# What browsers may send and read across origins, when NEWSDESK_CORS_ORIGINS names some.
+CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+]
+CORS_RESPONSE_HEADERS = ["ETag", "Link", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"]
+
+
+def middleware(settings: Settings, buckets: Buckets) -> list[Middleware]:
+    """Every middleware of the app, outermost first: a request passes down this list to the
+    routes, and its answer back up. Starlette wraps the list in its own: outside it, the
+    handler of unexpected errors (500); inside it, the one that renders the app's errors."""
+    return [
+        # The client is whom the trusted proxies say it is; anyone else's X-Forwarded-For
+        # is ignored. (`newsdesk serve` leaves this to the app: uvicorn's own is off.)
+        # Outermost, so that everything below sees that client and scheme.
+        *(
+            [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
+            if settings.trusted_proxies
+            else []
+        ),
+        # Logs and counts every answer, whatever below gave it (a 429, a 413, a cached
+        # read), with the key's name and route template that those below leave in the
+        # scope, and puts the request id on it.
+        Middleware(RequestLog),
+        # Answers preflights itself and puts its headers on every answer below it, refusals
+        # included; it sees the method as sent (HEAD, not the GET it becomes next).
+        *(
+            [
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=settings.cors_origins,
+                    allow_methods=CORS_METHODS,
+                    allow_headers=CORS_REQUEST_HEADERS,
+                    expose_headers=CORS_RESPONSE_HEADERS,
+                    max_age=600,
+                )
+            ]
+            if settings.cors_origins
+            else []
+        ),
+        # A HEAD goes on down as its GET, so that its headers are the GET's as everything
+        # below leaves them (Content-Encoding, Content-Length, the gzip ETag, RateLimit);
+        # the body is dropped on the way back up.
+        Middleware(HeadAsGet),
+        # Every request spends from its caller's bucket before anything below reads it, and
+        # every answer from below says what is left.
+        Middleware(
+            RateLimits,
+            buckets=buckets,
+            per_address=settings.rate_limit_anonymous,
+            per_key=settings.rate_limit_per_key,
+        ),
+        # Outside gzip, so that it sees the final headers: a gzipped answer gets its own ETag.
+        Middleware(EncodedEntityTags),
+        Middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes),
+        # A query string (414, or 422 for a NUL), then a body (413), that is too long is
+        # refused before anything below parses or reads it.
+        Middleware(QueryStringLimit, max_bytes=settings.max_query_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            per_path={
+                "/v1/articles/bulk": settings.bulk_max_bytes,
+                "/v1/ingest": settings.ingest_max_bytes,
+            },
+        ),
+        # Anonymous article reads answered from the rendered-article cache without routing:
+        # inside the limits, and inside gzip, ETags and rate limits like any other answer.
+        Middleware(cache.CachedArticleReads),
+        # Innermost: settles an idempotency key with the app's own answer, before anything
+        # above adds to it, so that a replay goes back up through them like any answer.
+        Middleware(idempotency.Settle),
+    ]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -80,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.rate_limit_buckets.aclose()
         await engine.dispose()
 
+    buckets = buckets_for(settings)
     app = FastAPI(
         title="Newsdesk",
         version="1",
@@ -90,10 +171,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        middleware=middleware(settings, buckets),
     )
     app.state.settings = settings
     app.state.rendered_articles = cache.render_cache(settings.rendered_article_cache_entries)
-    app.state.rate_limit_buckets = buckets_for(settings)
+    app.state.rate_limit_buckets = buckets
     errors.install(app)
     idempotency.install(app)
     openapi.install(app)
@@ -110,52 +192,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops_router,
     ):
         app.include_router(router, responses=errors.ANY_CLIENT_ERROR)
-    # Added innermost first: proxy headers → request log → CORS → HEAD as GET → rate limits
-    # → ETags for gzip → gzip → query and body limits → cached article reads → app.
-    app.add_middleware(cache.CachedArticleReads)
-    app.add_middleware(
-        BodySizeLimit,
-        max_bytes=settings.max_body_bytes,
-        per_path={
-            "/v1/articles/bulk": settings.bulk_max_bytes,
-            "/v1/ingest": settings.ingest_max_bytes,
-        },
-    )
-    app.add_middleware(QueryStringLimit, max_bytes=settings.max_query_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
-    app.add_middleware(EncodedEntityTags)
-    app.add_middleware(
-        RateLimits,
-        buckets=app.state.rate_limit_buckets,
-        per_address=settings.rate_limit_anonymous,
-        per_key=settings.rate_limit_per_key,
-    )
-    app.add_middleware(HeadAsGet)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "Idempotency-Key",
-            ],
-            expose_headers=[
-                "ETag",
-                "Link",
-                "Location",
-                "Retry-After",
-                "RateLimit",
-                "RateLimit-Policy",
-            ],
-            max_age=600,
-        )
-    app.add_middleware(RequestLog)
-    if settings.trusted_proxies:
-        # The client is whom the trusted proxies say it is; anyone else's X-Forwarded-For
-        # is ignored. (`newsdesk serve` leaves this to the app: uvicorn's own is off.)
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

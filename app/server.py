@@ -1,5 +1,6 @@
-"""How `newsdesk serve` speaks HTTP/1.1: uvicorn's httptools protocol, with the limits it
-lacks against slow and oversized requests; and how it supervises several workers.
+"""How `newsdesk serve` runs uvicorn (`run`: its configuration, and one process or several
+workers); how it speaks HTTP/1.1: uvicorn's httptools protocol, with the limits it lacks
+against slow and oversized requests; and how it supervises several workers.
 
 uvicorn closes idle keep-alive connections (`timeout_keep_alive`) but would otherwise wait
 forever for a request head sent a byte at a time, buffer a head of any size, and wait
@@ -14,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
@@ -155,3 +157,35 @@ class StopListeningFirst(Multiprocess):
     def _stop_listening(self) -> None:
         for sock in self.sockets:
             sock.close()
+
+
+def run(*, host: str, port: int, workers: int, access_log: bool, graceful_timeout: int) -> None:
+    """Serve the app with uvicorn until SIGTERM: in this process for one worker, else in
+    `workers` processes under `StopListeningFirst`. The database must be ready."""
+    # Imported here: a worker loads this module for its protocol, and needs neither.
+    from app.ops.access_log import log_config
+    from app.ops.metrics import metrics_shared_by
+
+    settings = get_settings()
+    with metrics_shared_by(workers):
+        config = uvicorn.Config(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            # Named, not imported: a worker loads it only once it answers health checks.
+            http="app.server:LimitedHttpToolsProtocol",
+            timeout_keep_alive=settings.keep_alive_seconds,
+            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+            proxy_headers=False,  # the app decides whom to believe: NEWSDESK_TRUSTED_PROXIES
+            log_level="info",
+            log_config=log_config(access_log),
+            access_log=False,  # uvicorn's own plain lines; ours are JSON, with more in them
+            timeout_graceful_shutdown=graceful_timeout,
+        )
+        if workers == 1:
+            uvicorn.Server(config).run()
+        else:
+            StopListeningFirst(config, sockets=[config.bind_socket()]).run()

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import revision_store
 from app.articles.models import (
+    PUBLIC_STATUSES,
     Article,
     ArticleAuthor,
-    ArticleStatus,
     ArticleTag,
     Correction,
 )
@@ -135,7 +135,7 @@ async def _record_changes(session: AsyncSession) -> None:
         select(Article)
         .where(
             Article.deleted_at.is_(None),
-            Article.status.in_([ArticleStatus.published, ArticleStatus.retracted]),
+            Article.status.in_(PUBLIC_STATUSES),
             Article.first_published_at.is_not(None),
         )
         .order_by(*BY_FIRST_PUBLICATION)

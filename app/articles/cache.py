@@ -31,9 +31,9 @@ from app.errors import AppError
 from app.http import cached_bytes, entity_tag
 
 from . import formats, queries
-from .models import Article, ArticleStatus
+from .models import Article, ArticleStatus, is_due, is_public
 from .schemas import article_payload, projection_of
-from .service import check_visible, is_public
+from .service import check_visible
 
 STAMP_COLUMNS = (
     Article.id,
@@ -65,8 +65,7 @@ class Stamp:
     def key(self, now: datetime, *options: Any) -> tuple[Any, ...]:
         # Whether the publication time has come changes JSON-LD and ninjs (Scheduled →
         # Published), though no write happens then.
-        live = self.published_at is not None and self.published_at <= now
-        return (self.id, self.version, self.updated_at, live, *options)
+        return (self.id, self.version, self.updated_at, is_due(self, now), *options)
 
 
 # Built once: making a select from ORM attributes costs more than running it.

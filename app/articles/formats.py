@@ -19,7 +19,7 @@ from app.settings import Settings
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceSummary
 
-from .models import ArticleStatus
+from .models import ArticleStatus, is_due, is_live, is_scheduled
 from .rendering import plain_text
 from .schemas import ArticleRead, ArticleView, article_payload, distinct_sources
 
@@ -235,7 +235,7 @@ def _work_status(article: ArticleRead, now: datetime) -> str:
         return "Retracted"
     if article.status is ArticleStatus.draft or article.published_at is None:
         return "Draft"
-    return "Published" if article.published_at <= now else "Scheduled"
+    return "Published" if is_due(article, now) else "Scheduled"
 
 
 def _corrections(article: ArticleRead) -> list[JsonObject]:
@@ -362,11 +362,7 @@ def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject
     counts = {"wordCount": len(plain.split()), "charCount": len(plain)}
     sources = distinct_sources(article.claims or [])
     base = _base(settings)
-    embargoed = (
-        article.status is ArticleStatus.published
-        and article.published_at is not None
-        and article.published_at > now
-    )
+    embargoed = is_scheduled(article, now)
     headlines = [{"role": "main", "contentType": "text/plain", "value": article.headline}]
     if article.deck:
         headlines.append({"role": "subhead", "contentType": "text/plain", "value": article.deck})
@@ -427,12 +423,7 @@ def _subjects(article: ArticleRead) -> list[JsonObject]:
 def _pub_status(article: ArticleRead, now: datetime) -> str:
     if article.status is ArticleStatus.retracted:
         return "canceled"
-    visible = (
-        article.status is ArticleStatus.published
-        and article.published_at is not None
-        and article.published_at <= now
-    )
-    return "usable" if visible else "withheld"
+    return "usable" if is_live(article, now) else "withheld"
 
 
 def _mentioned(source: SourceSummary, base: str) -> JsonObject:

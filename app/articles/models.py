@@ -1,7 +1,7 @@
 import enum
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -32,6 +33,63 @@ class ArticleStatus(enum.StrEnum):
     draft = "draft"
     published = "published"
     retracted = "retracted"
+
+
+# Who may see an article, written once. Readers without `content:write` see an article
+# that is public: published or retracted, not deleted, and due (its publication time has
+# come; a scheduled one becomes visible then with nothing having to run). Writers see
+# every article that is not deleted. `Article.public_at` gives the rule in SQL too.
+PUBLIC_STATUSES = (ArticleStatus.published, ArticleStatus.retracted)
+
+
+class Dated(Protocol):
+    """An article, its stamp or its representation: what its visibility depends on."""
+
+    @property
+    def status(self) -> ArticleStatus: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+
+
+class Deletable(Dated, Protocol):
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+def is_due(article: Dated, now: datetime) -> bool:
+    """Its publication time has come (whatever its status)."""
+    return article.published_at is not None and article.published_at <= now
+
+
+def is_live(article: Dated, now: datetime) -> bool:
+    """Published and due: readers are seeing it as published (not retracted)."""
+    return article.status is ArticleStatus.published and is_due(article, now)
+
+
+def is_scheduled(article: Dated, now: datetime) -> bool:
+    """Published for a time still to come: embargoed until then."""
+    published_at = article.published_at
+    return (
+        article.status is ArticleStatus.published
+        and published_at is not None
+        and published_at > now
+    )
+
+
+class FirstPublished(Protocol):
+    @property
+    def first_published_at(self) -> datetime | None: ...
+
+
+def went_live(article: FirstPublished, by: datetime) -> bool:
+    """Whether readers could see the article at some point before `by` (so its deletion
+    is a 410 to them, not a 404)."""
+    return article.first_published_at is not None and article.first_published_at <= by
+
+
+def is_public(article: Deletable, now: datetime) -> bool:
+    """What readers without `content:write` may see at `now`."""
+    return article.deleted_at is None and article.status in PUBLIC_STATUSES and is_due(article, now)
 
 
 class Article(Base):
@@ -115,15 +173,18 @@ class Article(Base):
     def syndication(self) -> dict[str, object]:
         return {"allowed": self.syndication_allowed, "usage_terms": self.syndication_usage_terms}
 
+    def _is_public_at(self, now: datetime) -> bool:
+        return is_public(self, now)
 
-def publicly_visible(now: datetime) -> ColumnElement[bool]:
-    """What readers without `content:write` may see: published or retracted, not deleted,
-    and not scheduled for later."""
-    return and_(
-        Article.deleted_at.is_(None),
-        Article.status.in_([ArticleStatus.published, ArticleStatus.retracted]),
-        Article.published_at <= now,
-    )
+    @classmethod
+    def _public_at_condition(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(
+            cls.deleted_at.is_(None), cls.status.in_(PUBLIC_STATUSES), cls.published_at <= now
+        )
+
+    # `is_public` on a loaded article, and the same rule as a SQL condition:
+    # `select(Article).where(Article.public_at(now))`.
+    public_at = hybrid_method(_is_public_at, _public_at_condition)
 
 
 class FormerSlug(Base):

@@ -15,7 +15,7 @@ from app.errors import Forbidden
 from app.pagination import Keyset, count_rows, fetch_page
 
 from . import search
-from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag, publicly_visible
+from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag
 from .service import FULL_LOAD, METADATA_LOAD
 
 
@@ -55,7 +55,7 @@ def _filtered(query: AnySelect, filters: ArticleFilters, sees_drafts: bool) -> A
     if status != "published" and not sees_drafts:
         raise StatusFilterForbidden()
     if status == "published":
-        query = query.where(publicly_visible(now), Article.status == ArticleStatus.published)
+        query = query.where(Article.public_at(now), Article.status == ArticleStatus.published)
     else:
         query = query.where(Article.deleted_at.is_(None))
         if status != "all":

@@ -9,25 +9,22 @@ from app.auth.dependencies import Publisher, Reader, Writer, require_scope
 from app.auth.scopes import Scope
 from app.db import Session, Sessionmaker, commits_on_its_own
 from app.fields import TimeOrDate
-from app.http import (
+from app.http import cache_control, cached_json, cached_page, json_response
+from app.idempotency import dependencies as idempotency
+from app.idempotency.dependencies import Idempotency
+from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
+from app.routing import (
     AuthFirstRoute,
     MergePatch,
-    cache_control,
-    cached_json,
-    cached_page,
-    json_response,
     merge_patch_body,
     require_json,
     require_merge_patch,
     require_ndjson,
 )
-from app.idempotency import dependencies as idempotency
-from app.idempotency.dependencies import Idempotency
-from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
 
 from . import bulk, cache, formats, queries, revisions, service, workflow
 from .dependencies import WritableArticle
-from .models import Article
+from .models import Article, is_public
 from .schemas import (
     ArticlePatch,
     ArticleRead,
@@ -201,7 +198,7 @@ async def get_article(
         renamed = await service.renamed_to(session, article, sees_drafts=caller.sees_drafts)
         if renamed is None:
             raise
-        return moved_permanently(request, renamed, public=service.is_public(renamed, now))
+        return moved_permanently(request, renamed, public=is_public(renamed, now))
     rendered = rendered_cache.get(current.key(now, chosen, fields, include))
     if rendered is None:
         found = await service.get(session, current.id, sees_drafts=caller.sees_drafts)
@@ -213,7 +210,7 @@ async def get_article(
         )
         # Keyed by the version just rendered, which may be newer than `current`.
         rendered_cache[cache.Stamp.of(found).key(now, chosen, fields, include)] = rendered
-    return rendered.response(request, public=service.is_public(current, now))
+    return rendered.response(request, public=is_public(current, now))
 
 
 def moved_permanently(request: Request, article: Article, *, public: bool) -> Response:

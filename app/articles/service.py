@@ -21,7 +21,15 @@ from app.sources.models import SourceKind
 from app.sources.service import SourceResolver
 
 from . import revision_store
-from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag, FormerSlug
+from .models import (
+    Article,
+    ArticleAuthor,
+    ArticleStatus,
+    ArticleTag,
+    FormerSlug,
+    is_public,
+    went_live,
+)
 from .rendering import Span, plain_text, render_html
 from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
@@ -103,23 +111,8 @@ def check_visible(article: Any, reference: str, *, sees_drafts: bool) -> None:
         raise ArticleNotFound(reference)
     if article.deleted_at is not None and (sees_drafts or went_live(article, article.deleted_at)):
         raise ArticleGone(reference)
-    if not sees_drafts and not is_public(article):
+    if not sees_drafts and not is_public(article, datetime.now(UTC)):
         raise ArticleNotFound(reference)
-
-
-def went_live(article: Any, by: datetime) -> bool:
-    """Whether readers could see the article at some point before `by`."""
-    return article.first_published_at is not None and article.first_published_at <= by
-
-
-def is_public(article: Any, now: datetime | None = None) -> bool:
-    now = now or datetime.now(UTC)
-    return (
-        article.deleted_at is None
-        and article.status in (ArticleStatus.published, ArticleStatus.retracted)
-        and article.published_at is not None
-        and article.published_at <= now
-    )
 
 
 def slugify(headline: str) -> str:

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict
 
-from .models import Article, ArticleStatus, Correction
-from .service import Change, save, went_live
+from .models import Article, ArticleStatus, Correction, is_live, went_live
+from .service import Change, save
 
 
 class WorkflowConflict(Conflict):
@@ -52,8 +52,7 @@ async def unpublish(session: AsyncSession, article: Article, actor: str) -> Arti
 async def retract(session: AsyncSession, article: Article, text: str, actor: str) -> Article:
     """Withdraw a published story: it stays readable, with its body, under the notice."""
     now = datetime.now(UTC)
-    public = article.published_at is not None and article.published_at <= now
-    if article.status is not ArticleStatus.published or not public:
+    if not is_live(article, now):
         raise WorkflowConflict(
             "Only an article that readers can see can be retracted; "
             "unpublish a draft or scheduled one instead."

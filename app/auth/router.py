@@ -3,9 +3,10 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from app import errors
 from app.db import Session
 from app.fields import OpaqueId, parse_id
-from app.http import AuthFirstRoute, cached_page, json_response, require_json
+from app.http import cached_page, json_response
 from app.idempotency.dependencies import HEADER
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.routing import AuthFirstRoute, require_json
 
 from . import service
 from .dependencies import Admin

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import errors
 from app.auth.dependencies import Reader
 from app.db import Session, Sessionmaker
-from app.http import AuthFirstRoute, cached_page
+from app.http import cached_page
 from app.pagination import DEFAULT_LIMIT, Limit
+from app.routing import AuthFirstRoute
 
 from . import service
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.articles.models import Article, ArticleStatus
+from app.articles.models import Article, ArticleStatus, is_public, is_scheduled
 from app.db import dialect_name, take_write_lock
 from app.pagination import Keyset, decode_cursor, encode_cursor
 from app.webhooks.models import WebhookOutbox
@@ -60,20 +60,11 @@ def _event(before: tuple[bool, str | None], visible_now: bool, article: Article)
     return "article.updated"
 
 
-def _visible(article: Article, now: datetime) -> bool:
-    return (
-        article.deleted_at is None
-        and article.status in (ArticleStatus.published, ArticleStatus.retracted)
-        and article.published_at is not None
-        and article.published_at <= now
-    )
-
-
 async def record(session: AsyncSession, article: Article, at: datetime | None = None) -> None:
     """Record what this change means for the public and the syndicated view, and keep the
     article's pending schedule, if any, in step. Call it last in the writing transaction."""
     now = at or datetime.now(UTC)
-    public_now = _visible(article, now)
+    public_now = is_public(article, now)
     syndicated_now = public_now and article.syndication_allowed
     public = _event(
         await _was_visible(session, article.id, ChangeEvent.in_public), public_now, article
@@ -83,12 +74,7 @@ async def record(session: AsyncSession, article: Article, at: datetime | None = 
         syndicated_now,
         article,
     )
-    scheduled = (
-        article.deleted_at is None
-        and article.status is ArticleStatus.published
-        and article.published_at is not None
-        and article.published_at > now
-    )
+    scheduled = article.deleted_at is None and is_scheduled(article, now)
     await session.execute(delete(ScheduledChange).where(ScheduledChange.article_id == article.id))
     if scheduled:
         assert article.published_at is not None

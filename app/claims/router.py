@@ -1,4 +1,5 @@
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -6,26 +7,21 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app import errors
 from app.articles import service as articles
 from app.articles.dependencies import WritableArticle
-from app.articles.models import Article
+from app.articles.models import Article, is_public
 from app.auth.dependencies import CurrentCaller, Reader, Writer, require_scope
 from app.auth.scopes import Scope
 from app.db import Session
 from app.fields import OpaqueId, parse_id
-from app.http import (
+from app.http import IfMatch, cached_json, cached_page, check_if_match, etag_of, json_response
+from app.idempotency.dependencies import Idempotency
+from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
+from app.routing import (
     AuthFirstRoute,
-    IfMatch,
     MergePatch,
-    cached_json,
-    cached_page,
-    check_if_match,
-    etag_of,
-    json_response,
     merge_patch_body,
     require_json,
     require_merge_patch,
 )
-from app.idempotency.dependencies import Idempotency
-from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
 
 from . import service
 from .models import Claim, ClaimKind, Verification
@@ -93,7 +89,9 @@ async def list_article_claims(
     claims, next_cursor, _ = await service.list_claims(
         session, sees_drafts=caller.sees_drafts, article_id=found.id, limit=limit, cursor=cursor
     )
-    return page_response(request, claims, next_cursor, None, public=articles.is_public(found))
+    return page_response(
+        request, claims, next_cursor, None, public=is_public(found, datetime.now(UTC))
+    )
 
 
 @router.post(

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.articles.models import Article, publicly_visible
+from app.articles.models import Article
 from app.db import AnySelect
 from app.errors import Invalid, NotFound
 from app.pagination import Keyset, count_rows, fetch_page
@@ -220,7 +220,7 @@ def _visible_to(query: AnySelect, sees_drafts: bool) -> AnySelect:
     query = query.join(Article, Article.id == Claim.article_id)
     if sees_drafts:
         return query.where(Article.deleted_at.is_(None))
-    return query.where(publicly_visible(datetime.now(UTC)))
+    return query.where(Article.public_at(datetime.now(UTC)))
 
 
 async def get(session: AsyncSession, claim_id: uuid.UUID, sees_drafts: bool) -> Claim:

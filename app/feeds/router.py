@@ -8,8 +8,9 @@ from app import errors
 from app.articles.schemas import ArticleRead
 from app.auth.dependencies import Reader
 from app.db import Session
-from app.http import AuthFirstRoute, cached_bytes
+from app.http import cached_bytes
 from app.pagination import DEFAULT_LIMIT, Limit
+from app.routing import AuthFirstRoute
 
 from . import render, service
 from .schemas import JsonFeed

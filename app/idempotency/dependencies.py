@@ -200,5 +200,5 @@ class Settle:
 
 
 def install(app: FastAPI) -> None:
+    """A replay's answer; `Settle` is in app/main.py's list of middlewares, innermost."""
     app.add_exception_handler(Replayed, _replay)
-    app.add_middleware(Settle)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from app.claims.models import AttributionRole, ClaimKind
 from app.claims.schemas import MAX_ANCHOR_CHARS
 
-from . import lexicon, sources
+from . import lexicon, mentions
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -922,7 +922,7 @@ def _people(words: "Words", reading: Reading) -> list[tuple[int, str]]:
         while run[0].i > 0 and run[0].nbor(-1).pos_ == "PROPN" and run[0].nbor(-1).head == token:
             run.insert(0, run[0].nbor(-1))
         name = " ".join(t.text for t in run)
-        if sources.could_be_person(name):
+        if mentions.could_be_person(name):
             found.append((run[0].idx - start, name, token.head.dep_ == "ROOT"))
     genders = {GENDER_WORDS[t.lower_] for t in words.values() if t.lower_ in GENDER_WORDS}
     if len({name for _, name, _ in found}) == 1 and len(genders) == 1:

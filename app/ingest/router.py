@@ -10,8 +10,9 @@ from app.articles.schemas import ArticleRead, ArticleWrite, Section, Tag
 from app.auth.dependencies import Writer
 from app.db import Session
 from app.fields import WebUrl
-from app.http import AuthFirstRoute, json_response
+from app.http import json_response
 from app.idempotency.dependencies import Idempotency
+from app.routing import AuthFirstRoute
 
 from . import service
 

@@ -15,7 +15,7 @@ from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, AnchorWrite, AttributionW
 from app.errors import Invalid, field_message
 
 from . import attribution, language, page
-from .sources import Resolver
+from .mentions import Resolver
 
 # Text with more of these than this share of its characters is not text.
 MAX_CONTROL_SHARE = 0.01

@@ -7,7 +7,8 @@ from app.auth.dependencies import require_scope
 from app.auth.scopes import Scope
 from app.db import Session, dialect_name
 from app.errors import NotFound, problem_response, problem_type
-from app.http import AuthFirstRoute, cached_bytes, cached_json
+from app.http import cached_bytes, cached_json
+from app.routing import AuthFirstRoute
 
 from . import metrics, service, swagger_ui
 

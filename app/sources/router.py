@@ -9,8 +9,9 @@ from app.claims.router import page_response
 from app.claims.schemas import ClaimRead
 from app.db import Session
 from app.fields import OpaqueId, parse_id
-from app.http import AuthFirstRoute, cached_json, cached_page
+from app.http import cached_json, cached_page
 from app.pagination import DEFAULT_LIMIT, Count, Cursor, Limit, Page
+from app.routing import AuthFirstRoute
 
 from . import service
 from .models import SourceKind

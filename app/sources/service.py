@@ -7,7 +7,7 @@ from sqlalchemy import distinct, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.models import Article, publicly_visible
+from app.articles.models import Article
 from app.claims.models import Attribution, Claim
 from app.db import AnySelect
 from app.errors import Invalid, NotFound
@@ -106,7 +106,7 @@ def _counts(sees_drafts: bool) -> Any:
     if sees_drafts:
         query = query.where(Article.deleted_at.is_(None))
     else:
-        query = query.where(publicly_visible(datetime.now(UTC)))
+        query = query.where(Article.public_at(datetime.now(UTC)))
     return query.subquery("counts")
 
 

@@ -4,8 +4,9 @@ from pydantic import BaseModel
 from app import errors
 from app.auth.dependencies import Reader
 from app.db import Session
-from app.http import AuthFirstRoute, cached_page
+from app.http import cached_page
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.routing import AuthFirstRoute
 
 from . import service
 

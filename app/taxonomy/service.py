@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.articles.models import Article, ArticleStatus, ArticleTag, publicly_visible
+from app.articles.models import Article, ArticleStatus, ArticleTag
 from app.pagination import Keyset, fetch_page
 
 
@@ -14,7 +14,7 @@ async def _count_by(
     session: AsyncSession, name_column: Any, query: Any, name: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     query = query.where(
-        publicly_visible(datetime.now(UTC)), Article.status == ArticleStatus.published
+        Article.public_at(datetime.now(UTC)), Article.status == ArticleStatus.published
     ).group_by(name_column)
     rows, next_cursor = await fetch_page(
         session,

@@ -7,19 +7,17 @@ from app import errors
 from app.auth.dependencies import Admin
 from app.db import Session, Sessionmaker, commits_on_its_own
 from app.fields import OpaqueId, parse_id
-from app.http import (
+from app.http import cached_json, cached_page, json_response
+from app.idempotency import dependencies as idempotency
+from app.idempotency.dependencies import Idempotency
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.routing import (
     AuthFirstRoute,
     MergePatch,
-    cached_json,
-    cached_page,
-    json_response,
     merge_patch_body,
     require_json,
     require_merge_patch,
 )
-from app.idempotency import dependencies as idempotency
-from app.idempotency.dependencies import Idempotency
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from . import service
 from .models import DeliveryStatus, Webhook, WebhookDelivery

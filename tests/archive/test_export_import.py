@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.archive import export, importer
-from app.articles.models import Article, ArticleRevision, publicly_visible
+from app.articles.models import Article, ArticleRevision
 from app.auth import service as keys
 from app.auth.scopes import Scope
 from app.changes.models import ChangeEvent, ScheduledChange
@@ -362,7 +362,7 @@ async def test_the_changes_feed_replays_to_the_public_set_after_import(
         assert replay(partner_view) == syndicated
         assert {e["event"] for e in newsroom_view} == {"article.published"}
         async with restored.sessionmaker() as session:
-            visible = select(Article.id).where(publicly_visible(datetime.now(UTC)))
+            visible = select(Article.id).where(Article.public_at(datetime.now(UTC)))
             assert {str(i) for i in await session.scalars(visible)} == public
             pending = (await session.scalars(select(ScheduledChange))).all()
             fees = await session.get(Article, uuid.UUID(newsroom["harbour-fees"]))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.articles.models import Article, publicly_visible
+from app.articles.models import Article
 from app.changes import service as changes
 from app.changes.models import ScheduledChange
 from app.db import WRITE_OPTION
@@ -219,7 +219,7 @@ async def test_rescheduling_or_unpublishing_cancels_the_pending_release(
 
 
 async def _public_ids(session, syndicated: bool) -> set[str]:  # type: ignore[no-untyped-def]
-    query = select(Article.id).where(publicly_visible(datetime.now(UTC)))
+    query = select(Article.id).where(Article.public_at(datetime.now(UTC)))
     if syndicated:
         query = query.where(Article.syndication_allowed.is_(True))
     return {str(i) for i in await session.scalars(query)}

@@ -1,6 +1,8 @@
-"""Refuse request bodies over the configured size (413) before anything reads them whole,
-and query strings over theirs (414), or holding a NUL character (422), before anything
-parses them."""
+"""The app's generic pure-ASGI middlewares (app/main.py stacks them with the others):
+HEAD answered as GET, gzip-encoded responses given ETags of their own, and the limits on a
+request's size: request bodies over the configured size are refused (413) before anything
+reads them whole, and query strings over theirs (414), or holding a NUL character (422),
+before anything parses them."""
 
 from urllib.parse import parse_qsl
 
@@ -8,7 +10,62 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import FieldError, problem_response, problem_type
+from app.errors import HEAD_REQUEST, FieldError, problem_response, problem_type
+from app.http import GZIP_ETAG_SUFFIX
+
+
+class HeadAsGet:
+    """HEAD wherever GET is allowed (RFC 9110): the request is answered as its GET would be,
+    status and headers alike (ETag, Content-Length, Link, …), without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET", HEAD_REQUEST: True}, receive, send_head)
+
+
+def _unique_vary(value: bytes) -> bytes:
+    tokens = [token.strip() for token in value.split(b",") if token.strip()]
+    return b", ".join(dict.fromkeys(tokens))
+
+
+class EncodedEntityTags:
+    """Gives gzip-encoded responses an ETag of their own (`"…-gzip"`), and says each `Vary`
+    token once (GZipMiddleware appends `Accept-Encoding` to the one our reads already send,
+    so that a 304 varies as its 200 does); mounted outside GZipMiddleware so it sees the
+    final headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                gzipped = (b"content-encoding", b"gzip") in headers
+                message["headers"] = [
+                    (name, value[:-1] + GZIP_ETAG_SUFFIX.encode() + b'"')
+                    if gzipped and name == b"etag" and value.endswith(b'"')
+                    else (name, _unique_vary(value) if name == b"vary" else value)
+                    for name, value in headers
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_tagged)
 
 
 class BodySizeLimit:

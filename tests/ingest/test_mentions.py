@@ -1,7 +1,7 @@
 """How the mentions of a story become sources."""
 
 from app.ingest import service
-from app.ingest.sources import Resolver
+from app.ingest.mentions import Resolver
 from app.sources.models import SourceKind
 
 
