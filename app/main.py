@@ -17,6 +17,7 @@ from app.articles.router import router as articles_router
 from app.auth.router import router as keys_router
 from app.changes.router import router as changes_router
 from app.claims.router import router as claims_router
+from app.claims.router import source_claims as source_claims_router
 from app.db import create_engine
 from app.feeds.router import router as feeds_router
 from app.idempotency import dependencies as idempotency
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ingest_router,
         changes_router,
         sources_router,
+        source_claims_router,
         taxonomy_router,
         feeds_router,
         webhooks_router,

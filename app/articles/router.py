@@ -25,6 +25,7 @@ from app.routing import (
 from . import bulk, cache, formats, queries, revisions, service, workflow
 from .dependencies import WritableArticle
 from .models import Article, is_public
+from .responses import written
 from .schemas import (
     ArticlePatch,
     ArticleRead,
@@ -35,7 +36,6 @@ from .schemas import (
     PublishRequest,
     RevisionSummary,
     projection_of,
-    representation,
 )
 
 router = APIRouter(route_class=AuthFirstRoute, prefix="/v1/articles", tags=["articles"])
@@ -222,12 +222,6 @@ def moved_permanently(request: Request, article: Article, *, public: bool) -> Re
         status_code=status.HTTP_301_MOVED_PERMANENTLY,
         headers={"Location": location, "Cache-Control": cache_control(request, public)},
     )
-
-
-def written(article: Article, status_code: int = status.HTTP_200_OK) -> Response:
-    """A write's answer: the article as it now stands, with its ETag (and Location if new)."""
-    headers = {"Location": f"/v1/articles/{article.id}"} if status_code == 201 else None
-    return json_response(representation(article), status_code=status_code, headers=headers)
 
 
 @router.post(

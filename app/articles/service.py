@@ -12,13 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.changes import service as changes
-from app.claims import service as claims
+from app.claims import rows as claim_rows
 from app.claims.models import Attribution, Claim
-from app.claims.schemas import ClaimPatch, ClaimWrite
 from app.db import dialect_name
 from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.sources.models import SourceKind
-from app.sources.service import SourceResolver
 
 from . import revision_store
 from .models import (
@@ -297,7 +295,7 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
         claims=[],
         **_fields(data),
     )
-    await claims.replace_all(session, article.claims, data.claims, plain_text(data.body))
+    await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
     session.add(article)
     return await save(session, article, actor, Change.created)
 
@@ -327,7 +325,7 @@ async def replace(
         await _rename(session, article, data.slug)
     for name, value in _fields(data).items():
         setattr(article, name, value)
-    await claims.replace_all(session, article.claims, data.claims, plain_text(data.body))
+    await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
     return await save(session, article, actor, Change.replaced, unless_same_as=before)
 
 
@@ -360,49 +358,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
                 article.syndication_usage_terms = changes["usage_terms"]
     text = plain_text(article.body)
     if "claims" in given:
-        await claims.replace_all(session, article.claims, data.claims or [], text)
+        await claim_rows.replace_all(session, article.claims, data.claims or [], text)
     elif "body" in given:
-        claims.reanchor(article.claims, text)
+        claim_rows.reanchor(article.claims, text)
     return await save(session, article, actor, Change.updated, unless_same_as=before)
-
-
-async def add_claim(session: AsyncSession, article: Article, data: ClaimWrite, actor: str) -> Claim:
-    claims.check_room_for_one_more(article.claims)
-    position = max((c.position for c in article.claims), default=-1) + 1
-    claim = await claims.build(
-        SourceResolver(session),
-        data,
-        position=position,
-        text=plain_text(article.body),
-        loc=["body"],
-    )
-    article.claims.append(claim)
-    await save(session, article, actor, Change.claim_added)
-    return claim
-
-
-async def claim_in_article(session: AsyncSession, claim_id: uuid.UUID) -> tuple[Article, Claim]:
-    """A claim for editing, with its article loaded whole and locked (a writer's view)."""
-    article_id = await session.scalar(
-        select(Claim.article_id)
-        .join(Article, Article.id == Claim.article_id)
-        .where(Claim.id == claim_id, Article.deleted_at.is_(None))
-    )
-    if article_id is None:
-        raise claims.ClaimNotFound(claim_id)
-    article = await get(session, article_id, sees_drafts=True, for_update=True)
-    return article, next(c for c in article.claims if c.id == claim_id)
-
-
-async def edit_claim(
-    session: AsyncSession, article: Article, claim: Claim, data: ClaimPatch, actor: str
-) -> Claim:
-    before = representation(article)
-    await claims.apply_patch(session, claim, data, plain_text(article.body))
-    await save(session, article, actor, Change.claim_updated, unless_same_as=before)
-    return claim
-
-
-async def remove_claim(session: AsyncSession, article: Article, claim: Claim, actor: str) -> None:
-    article.claims.remove(claim)
-    await save(session, article, actor, Change.claim_removed)

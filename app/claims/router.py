@@ -22,12 +22,16 @@ from app.routing import (
     require_json,
     require_merge_patch,
 )
+from app.sources import service as sources
 
 from . import service
 from .models import Claim, ClaimKind, Verification
 from .schemas import ClaimPatch, ClaimRead, ClaimWrite
 
 router = APIRouter(route_class=AuthFirstRoute, tags=["claims"])
+# A source's claims: listed here, where claims are, but documented (and grouped by the
+# generated clients) with the sources, as they always were.
+source_claims = APIRouter(route_class=AuthFirstRoute, prefix="/v1/sources", tags=["sources"])
 CanWrite = Depends(require_scope(Scope.write))
 WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
@@ -44,7 +48,7 @@ async def writable_claim(
     """The claim a write targets with its article (locked), checked against `If-Match`, and
     refused to a caller who may not change that article as it stands."""
     found = parse_id(claim_id, service.ClaimNotFound)
-    article, claim = await articles.claim_in_article(session, found)
+    article, claim = await service.claim_in_article(session, found)
     articles.check_changeable(article, may_publish=caller.may_publish)
     check_if_match(if_match, etag_of(claim_payload(claim)))
     return article, claim
@@ -114,7 +118,7 @@ async def create_claim(
     caller: Writer,
 ) -> Response:
     """Add a claim to an article (`If-Match` takes the article's ETag)."""
-    claim = await articles.add_claim(session, article, data, caller.name)
+    claim = await service.add_claim(session, article, data, caller.name)
     return idem.keep(
         json_response(
             claim_payload(claim),
@@ -194,7 +198,7 @@ async def update_claim(
 ) -> Response:
     """Change a claim (JSON Merge Patch); `attributions`, when given, replaces the list.
     `If-Match` takes the claim's ETag."""
-    claim = await articles.edit_claim(session, *target, data, caller.name)
+    claim = await service.edit_claim(session, *target, data, caller.name)
     return json_response(claim_payload(claim))
 
 
@@ -208,4 +212,26 @@ async def update_claim(
 )
 async def delete_claim(target: WritableClaim, session: Session, caller: Writer) -> None:
     """Remove a claim from its article (`If-Match` takes the claim's ETag)."""
-    await articles.remove_claim(session, *target, caller.name)
+    await service.remove_claim(session, *target, caller.name)
+
+
+@source_claims.get(
+    "/{source_id}/claims",
+    response_model=Page[ClaimRead],
+    responses=errors.responses(sources.SourceNotFound),
+)
+async def list_source_claims(
+    source_id: OpaqueId,
+    request: Request,
+    session: Session,
+    caller: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """The claims attributed to this source, newest first."""
+    source = parse_id(source_id, sources.SourceNotFound)
+    await sources.get(session, source, caller.sees_drafts)  # 404 unless visible
+    found, next_cursor, _ = await service.list_claims(
+        session, sees_drafts=caller.sees_drafts, source_id=source, limit=limit, cursor=cursor
+    )
+    return page_response(request, found, next_cursor, None, public=not caller.sees_drafts)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app import errors
-from app.articles.router import written
+from app.articles.responses import written
 from app.articles.schemas import ArticleRead, ArticleWrite, Section, Tag
 from app.auth.dependencies import Writer
 from app.db import Session

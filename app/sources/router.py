@@ -4,9 +4,6 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app import errors
 from app.auth.dependencies import Reader
-from app.claims import service as claims
-from app.claims.router import page_response
-from app.claims.schemas import ClaimRead
 from app.db import Session
 from app.fields import OpaqueId, parse_id
 from app.http import cached_json, cached_page
@@ -71,25 +68,3 @@ async def get_source(
         public=not caller.sees_drafts,
         surrogate_keys=[f"source-{source.id}"],
     )
-
-
-@router.get(
-    "/{source_id}/claims",
-    response_model=Page[ClaimRead],
-    responses=errors.responses(service.SourceNotFound),
-)
-async def list_source_claims(
-    source_id: OpaqueId,
-    request: Request,
-    session: Session,
-    caller: Reader,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> Response:
-    """The claims attributed to this source, newest first."""
-    source = parse_id(source_id, service.SourceNotFound)
-    await service.get(session, source, caller.sees_drafts)  # 404 unless visible
-    found, next_cursor, _ = await claims.list_claims(
-        session, sees_drafts=caller.sees_drafts, source_id=source, limit=limit, cursor=cursor
-    )
-    return page_response(request, found, next_cursor, None, public=not caller.sees_drafts)
