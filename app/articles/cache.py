@@ -5,35 +5,38 @@ bytes rendered for that exact version are reused, so a hit costs one small query
 rendering, and `If-None-Match` is answered before any body is touched. Every write bumps
 the version, so a worker can never serve what another worker's write made stale.
 
-Anonymous hits are answered by `CachedArticleReads` before routing; everything else (keys,
-misses, bad parameters, errors) goes on to the route, which renders and fills the cache.
+The route and `CachedArticleReads` (which answers anonymous reads before routing) read an
+article the same way: one `Rendition` parsed from the query by one parser, and one `read`
+that stamps, looks in the cache and renders on a miss. A read the middleware cannot answer
+(a key, a bad parameter, an unknown or renamed article, an error) goes on to the route.
 """
 
-import re
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Any, cast, get_args
 from urllib.parse import quote
 
 import orjson
 from cachetools import LRUCache
+from fastapi.routing import RouteContext, iter_route_contexts
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.db import AnySelect, read_rows, sessionmaker_for
-from app.errors import AppError
+from app.errors import AppError, Invalid
 from app.http import cached_bytes, entity_tag
+from app.settings import Settings
 
-from . import formats, queries
+from . import formats, queries, service
 from .models import Article, ArticleStatus, is_due, is_public
 from .schemas import article_payload, projection_of
-from .service import check_visible
 
 STAMP_COLUMNS = (
     Article.id,
@@ -63,6 +66,8 @@ class Stamp:
         return cls(*(getattr(article, column.key) for column in STAMP_COLUMNS))
 
     def key(self, now: datetime, *options: Any) -> tuple[Any, ...]:
+        """The cache key of this version rendered with `options` (a `Rendition`, or a
+        listing's options) at `now`."""
         # Whether the publication time has come changes JSON-LD and ninjs (Scheduled →
         # Published), though no write happens then.
         return (self.id, self.version, self.updated_at, is_due(self, now), *options)
@@ -89,7 +94,7 @@ async def stamp(
     statement, params = _stamp_query(reference)
     rows = await read_rows(source, statement, params)
     found = Stamp(*rows[0]) if rows else None  # type: ignore[call-arg]  # a row of its fields
-    check_visible(found, reference, sees_drafts=sees_drafts)
+    service.check_visible(found, reference, sees_drafts=sees_drafts)
     assert found is not None
     return found
 
@@ -192,65 +197,113 @@ def render_cache(entries: int) -> LRUCache[tuple[Any, ...], Rendered]:
     return LRUCache(maxsize=entries)
 
 
-ARTICLE_PATH = re.compile(r"/v1/articles/([^/]+)")
-ROUTE_TEMPLATE = "/v1/articles/{article}"
 FORMATS = frozenset(get_args(formats.Format))
+# The route `CachedArticleReads` answers for, by its name (see `_reference`).
+ROUTE_NAME = "get_article"
 
 
-def view_of(request: Request) -> tuple[Any, ...] | None:
-    """The representation options of a read (format, fields, include) as the route keys
-    its renderings, or None when the query is not one the route would accept as it is."""
-    params = request.query_params
-    requested = params.get("format")
-    if requested is not None and requested not in FORMATS:
-        return None
-    try:
-        fields, include = projection_of(
-            params.get("fields"), params.get("include"), claims_embedded=True
-        )
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """How one article is asked for: the format, and for JSON the fields and what to embed.
+    Renderings are cached under all of it, so an option added here keys them too."""
+
+    format: formats.Format
+    fields: frozenset[str] | None
+    include: frozenset[str]
+
+    @classmethod
+    def requested(cls, query: Mapping[str, str], accept: str | None) -> "Rendition":
+        """The one parser of a read's query string (and `Accept`), for the route and the
+        middleware alike; what the route refuses is a 422 naming the parameter."""
+        format, fields, include = (query.get(name) for name in ("format", "fields", "include"))
+        if format is not None and format not in FORMATS:
+            choices = ", ".join(sorted(FORMATS))
+            raise Invalid(f"format must be one of {choices}.", ["query", "format"])
+        chosen_fields, embedded = projection_of(fields, include, claims_embedded=True)
         chosen = formats.choose(
-            cast("formats.Format | None", requested),
-            request.headers.get("accept"),
-            fields=fields,
-            include=include,
+            cast("formats.Format | None", format), accept, fields=chosen_fields, include=embedded
         )
-    except AppError:
-        return None
-    return chosen, fields, include
+        return cls(chosen, chosen_fields, embedded)
+
+    def render(self, article: Article, settings: Settings, now: datetime) -> Rendered:
+        document = formats.render(
+            self.format, article, settings, fields=self.fields, include=self.include, now=now
+        )
+        return Rendered.of(
+            document.payload, document.media_type, document.headers, surrogate_keys(article)
+        )
+
+
+async def read(
+    session: AsyncSession,
+    reference: str,
+    rendition: Rendition,
+    *,
+    sees_drafts: bool,
+    rendered: LRUCache[tuple[Any, ...], Rendered],
+    settings: Settings,
+) -> tuple[Rendered, Stamp]:
+    """The article `reference` names as `rendition` asks, and its stamp: from `rendered`
+    when this version is there, else loaded, rendered and kept. Raises the 404 or 410 of
+    `service.get`."""
+    now = datetime.now(UTC)
+    current = await stamp(session, reference, sees_drafts=sees_drafts)
+    hit = rendered.get(current.key(now, *astuple(rendition)))
+    if hit is not None:
+        return hit, current
+    found = await service.get(session, current.id, sees_drafts=sees_drafts)
+    made = rendition.render(found, settings, now)
+    # Keyed by the version just rendered, which may be newer than `current`.
+    rendered[Stamp.of(found).key(now, *astuple(rendition))] = made
+    return made, current
 
 
 class CachedArticleReads:
-    """Answers anonymous `GET /v1/articles/{id or slug}` from the rendered-article cache,
-    skipping routing and dependency resolution: the article's stamp is still read from the
-    database, and anything that is not a public cache hit goes on to the app unchanged."""
+    """Answers anonymous `GET /v1/articles/{id or slug}` itself, skipping routing and
+    dependency resolution, with the route's own `read`: the article's stamp is still read
+    from the database on every request. Anything else goes on to the app unchanged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.route: RouteContext | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            match = ARTICLE_PATH.fullmatch(scope["path"])
-            response = await self._hit(scope, match[1]) if match else None
+            reference = self._reference(scope)
+            response = await self._answer(scope, reference) if reference else None
             if response is not None:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    async def _hit(self, scope: Scope, reference: str) -> Response | None:
+    def _reference(self, scope: Scope) -> str | None:
+        """The article the request names, when the route itself matches its path and
+        method (found once, by name, with its router's prefix)."""
+        if self.route is None:
+            routes = iter_route_contexts(scope["app"].router.routes)
+            self.route = next((r for r in routes if r.name == ROUTE_NAME), None)
+            if self.route is None:
+                return None  # an app without the articles' routes
+        match, matched = self.route.matches(scope)
+        return matched["path_params"]["article"] if match is Match.FULL else None
+
+    async def _answer(self, scope: Scope, reference: str) -> Response | None:
         request = Request(scope)
         app = scope["app"]
         if "authorization" in request.headers or not app.state.settings.public_read:
             return None
-        view = view_of(request)
-        if view is None:
-            return None
-        now = datetime.now(UTC)
         try:
-            current = await stamp(sessionmaker_for(app, scope), reference, sees_drafts=False)
+            rendition = Rendition.requested(request.query_params, request.headers.get("accept"))
+            async with sessionmaker_for(app, scope)() as session:
+                rendered, current = await read(
+                    session,
+                    reference,
+                    rendition,
+                    sees_drafts=False,
+                    rendered=app.state.rendered_articles,
+                    settings=app.state.settings,
+                )
         except (AppError, SQLAlchemyError, ConnectionError, TimeoutError):
-            return None  # the route answers with the right problem
-        rendered = app.state.rendered_articles.get(current.key(now, *view))
-        if rendered is None:
-            return None
-        request.state.route_template = ROUTE_TEMPLATE  # answered before routing
-        return rendered.response(request, public=is_public(current, now))
+            return None  # the route answers with the right problem (or redirect)
+        request.state.route_template = self.route.path if self.route else None  # unrouted
+        return rendered.response(request, public=is_public(current, datetime.now(UTC)))

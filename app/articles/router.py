@@ -77,12 +77,26 @@ async def list_projection(fields: Fields = None, include: Include = None) -> Vie
     return projection_of(fields, include)
 
 
-async def article_projection(fields: Fields = None, include: Include = None) -> View:
-    return projection_of(fields, include, claims_embedded=True)
+async def requested_rendition(
+    request: Request,
+    format: Annotated[
+        formats.Format | None,
+        Query(
+            description="`json` (the default), `jsonld` (schema.org, application/ld+json; "
+            "also chosen by `Accept: application/ld+json`) or `ninjs` (IPTC ninjs 3.1). "
+            "`fields` and `include` apply to `json` only."
+        ),
+    ] = None,
+    fields: Fields = None,
+    include: Include = None,
+) -> cache.Rendition:
+    """What a read of one article asks for, by the parser `CachedArticleReads` uses too (the
+    parameters are declared here for the documentation and checked there)."""
+    return cache.Rendition.requested(request.query_params, request.headers.get("accept"))
 
 
 ListProjection = Annotated[View, Depends(list_projection)]
-ArticleProjection = Annotated[View, Depends(article_projection)]
+RequestedRendition = Annotated[cache.Rendition, Depends(requested_rendition)]
 
 
 @router.get(
@@ -176,41 +190,25 @@ async def get_article(
     request: Request,
     session: Session,
     caller: Reader,
-    view: ArticleProjection,
-    format: Annotated[
-        formats.Format | None,
-        Query(
-            description="`json` (the default), `jsonld` (schema.org, application/ld+json; "
-            "also chosen by `Accept: application/ld+json`) or `ninjs` (IPTC ninjs 3.1). "
-            "`fields` and `include` apply to `json` only."
-        ),
-    ] = None,
+    rendition: RequestedRendition,
 ) -> Response:
     """Fetch one article, by id or slug, with its claims and their sources; or the same
     article as schema.org JSON-LD (with a ClaimReview per reviewed claim) or IPTC ninjs 3.1."""
-    fields, include = view
-    chosen = formats.choose(format, request.headers.get("accept"), fields=fields, include=include)
-    rendered_cache = request.app.state.rendered_articles
-    now = datetime.now(UTC)
     try:
-        current = await cache.stamp(session, article, sees_drafts=caller.sees_drafts)
+        rendered, current = await cache.read(
+            session,
+            article,
+            rendition,
+            sees_drafts=caller.sees_drafts,
+            rendered=request.app.state.rendered_articles,
+            settings=request.app.state.settings,
+        )
     except service.ArticleNotFound:
         renamed = await service.renamed_to(session, article, sees_drafts=caller.sees_drafts)
         if renamed is None:
             raise
-        return moved_permanently(request, renamed, public=is_public(renamed, now))
-    rendered = rendered_cache.get(current.key(now, chosen, fields, include))
-    if rendered is None:
-        found = await service.get(session, current.id, sees_drafts=caller.sees_drafts)
-        document = formats.render(
-            chosen, found, request.app.state.settings, fields=fields, include=include, now=now
-        )
-        rendered = cache.Rendered.of(
-            document.payload, document.media_type, document.headers, cache.surrogate_keys(found)
-        )
-        # Keyed by the version just rendered, which may be newer than `current`.
-        rendered_cache[cache.Stamp.of(found).key(now, chosen, fields, include)] = rendered
-    return rendered.response(request, public=is_public(current, now))
+        return moved_permanently(request, renamed, public=is_public(renamed, datetime.now(UTC)))
+    return rendered.response(request, public=is_public(current, datetime.now(UTC)))
 
 
 def moved_permanently(request: Request, article: Article, *, public: bool) -> Response:

@@ -4,6 +4,7 @@ workers, each with its own engine and cache) share one database here; every URL 
 through the second worker before the write, so that whatever it caches is then stale."""
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.articles import cache
-from app.articles import router as articles_router
 from app.articles.service import ArticleNotFound
 from app.db import create_engine
 from app.settings import Settings
@@ -203,5 +203,52 @@ async def test_a_scheduled_article_turns_published_when_its_time_comes(
         def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
             return datetime.now(tz) + timedelta(hours=2)
 
-    monkeypatch.setattr(articles_router, "datetime", Later)
+    monkeypatch.setattr(cache, "datetime", Later)  # the clock of every read
     assert await formats() == ("Published", "usable")
+
+
+async def test_an_option_added_to_the_rendition_is_honoured_before_and_after_routing(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A representation option added in one place (the value and its parser) is honoured
+    by the route (a caller with a key) and by the middleware that answers anonymous readers
+    before routing, and its renderings are cached apart from the others."""
+    plain = cache.Rendition
+
+    @dataclass(frozen=True)
+    class Shouted(plain):  # type: ignore[valid-type,misc]
+        shout: bool = False
+
+        @classmethod
+        def requested(cls, query: Any, accept: str | None) -> "Shouted":
+            base = plain.requested(query, accept)
+            return cls(base.format, base.fields, base.include, shout=query.get("shout") == "1")
+
+        def render(self, article: Any, settings: Settings, now: datetime) -> cache.Rendered:
+            made = plain.render(self, article, settings, now)
+            if not self.shout:
+                return made
+            loud = {"headline": article.headline.upper()}
+            return cache.Rendered.of(loud, made.media_type, made.headers, [])
+
+    answered_early: list[bool] = []
+    answer = cache.CachedArticleReads._answer
+
+    async def watched(self: Any, scope: Any, reference: str) -> Any:
+        response = await answer(self, scope, reference)
+        answered_early.append(response is not None)
+        return response
+
+    monkeypatch.setattr(cache, "Rendition", Shouted)
+    monkeypatch.setattr(cache.CachedArticleReads, "_answer", watched)
+    article = await published(live, headline="Harbour opens at dawn")
+    url = f"/v1/articles/{article['id']}"
+
+    for headers in ({}, live.headers):  # anonymous (the middleware), then keyed (the route)
+        answered_early.clear()
+        for _ in range(2):  # rendered, then from the cache
+            loud = await live.client.get(url, params={"shout": "1"}, headers=headers)
+            quiet = await live.client.get(url, headers=headers)
+            assert loud.json() == {"headline": "HARBOUR OPENS AT DAWN"}
+            assert quiet.json()["headline"] == "Harbour opens at dawn"
+        assert answered_early == [not headers] * 4  # the middleware answers no key holder

@@ -551,7 +551,9 @@ async def test_only_the_leader_releases_scheduled_articles(desk, receiver):
     # lead until the other leader lets go below.
     assert await dispatcher.hold_lease(desk.sessionmaker, dispatcher.LEADER_LEASE, "other", 300)
     article = await create_article(desk.client, desk.editor, slug="at-dawn")
-    due = datetime.now(UTC) + timedelta(seconds=0.5)
+    # Far enough ahead that the publish itself lands before it on a loaded machine (half a
+    # second was not: the article went live at once and nothing was left to release).
+    due = datetime.now(UTC) + timedelta(seconds=2)
     await desk.client.post(
         f"/v1/articles/{article['id']}/publish",
         json={"published_at": due.isoformat()},
@@ -560,7 +562,8 @@ async def test_only_the_leader_releases_scheduled_articles(desk, receiver):
     standby = dispatcher.Dispatcher(desk.sessionmaker, desk.settings)
     task = asyncio.create_task(standby.run())
     try:
-        await asyncio.sleep(1.5)
+        # A second past the due time: a leader would have released it by then.
+        await asyncio.sleep((due - datetime.now(UTC)).total_seconds() + 1)
         async with desk.sessionmaker() as session:
             waiting = await session.scalar(select(ScheduledChange.article_id))
         assert str(waiting) == article["id"], "a standby leaves the release to the leader"
