@@ -13,7 +13,7 @@ that stamps, looks in the cache and renders on a miss. A read the middleware can
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast, get_args
 from urllib.parse import quote
@@ -235,7 +235,7 @@ class Rendition:
 
 
 async def read(
-    session: AsyncSession,
+    source: AsyncSession | async_sessionmaker[AsyncSession],
     reference: str,
     rendition: Rendition,
     *,
@@ -245,16 +245,21 @@ async def read(
 ) -> tuple[Rendered, Stamp]:
     """The article `reference` names as `rendition` asks, and its stamp: from `rendered`
     when this version is there, else loaded, rendered and kept. Raises the 404 or 410 of
-    `service.get`."""
+    `service.get`. `source` is the request's session, or a sessionmaker (a hit then costs
+    no session at all: see `stamp`)."""
     now = datetime.now(UTC)
-    current = await stamp(session, reference, sees_drafts=sees_drafts)
-    hit = rendered.get(current.key(now, *astuple(rendition)))
+    current = await stamp(source, reference, sees_drafts=sees_drafts)
+    hit = rendered.get(current.key(now, rendition))
     if hit is not None:
         return hit, current
-    found = await service.get(session, current.id, sees_drafts=sees_drafts)
+    if isinstance(source, AsyncSession):
+        found = await service.get(source, current.id, sees_drafts=sees_drafts)
+    else:
+        async with source() as session:
+            found = await service.get(session, current.id, sees_drafts=sees_drafts)
     made = rendition.render(found, settings, now)
     # Keyed by the version just rendered, which may be newer than `current`.
-    rendered[Stamp.of(found).key(now, *astuple(rendition))] = made
+    rendered[Stamp.of(found).key(now, rendition)] = made
     return made, current
 
 
@@ -294,15 +299,14 @@ class CachedArticleReads:
             return None
         try:
             rendition = Rendition.requested(request.query_params, request.headers.get("accept"))
-            async with sessionmaker_for(app, scope)() as session:
-                rendered, current = await read(
-                    session,
-                    reference,
-                    rendition,
-                    sees_drafts=False,
-                    rendered=app.state.rendered_articles,
-                    settings=app.state.settings,
-                )
+            rendered, current = await read(
+                sessionmaker_for(app, scope),
+                reference,
+                rendition,
+                sees_drafts=False,
+                rendered=app.state.rendered_articles,
+                settings=app.state.settings,
+            )
         except (AppError, SQLAlchemyError, ConnectionError, TimeoutError):
             return None  # the route answers with the right problem (or redirect)
         request.state.route_template = self.route.path if self.route else None  # unrouted
