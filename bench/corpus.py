@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.engine import Dialect, make_url
 
-from app.articles.rendering import Span, plain_text, render_html
+from app.articles.body import Span, plain_text, render_html
 from app.articles.service import slugify, summarise_sourcing
 from app.claims.anchoring import select as anchor_at
 from app.sources.models import SourceKind, fold

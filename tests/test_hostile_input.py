@@ -19,8 +19,8 @@ import orjson
 import pytest
 from lxml import etree
 
+from app.articles.body import plain_text
 from app.articles.models import Article
-from app.articles.rendering import plain_text
 from app.sources.models import fold
 from tests.factories import article_data, make_article
 from tests.helpers import assert_problem, count_rows, row_counts

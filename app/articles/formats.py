@@ -19,8 +19,8 @@ from app.settings import Settings
 from app.sources.models import SourceKind
 from app.sources.schemas import SourceSummary
 
+from .body import plain_text
 from .models import ArticleStatus, is_due, is_live, is_scheduled
-from .rendering import plain_text
 from .schemas import ArticleRead, ArticleView, article_payload, distinct_sources
 
 Format = Literal["json", "jsonld", "ninjs"]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
 
-from .rendering import plain_text
+from .body import plain_text
 
 if TYPE_CHECKING:
     from app.claims.models import Claim

@@ -10,8 +10,8 @@ from app.errors import Invalid
 from app.fields import NO_NUL, Slug, UTCTime, WebUrl, text
 from app.sources.schemas import SourceSummary
 
+from .body import MARKUP_BUDGET, MARKUP_CHARACTERS, markup_cost
 from .models import ArticleStatus
-from .rendering import MARKUP_BUDGET, MARKUP_CHARACTERS, markup_cost
 
 Headline = Annotated[str, text(300, 1)]
 Deck = Annotated[str, text(600)]

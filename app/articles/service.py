@@ -19,6 +19,7 @@ from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.sources.models import SourceKind
 
 from . import revision_store
+from .body import Span, plain_text, render_html
 from .models import (
     Article,
     ArticleAuthor,
@@ -28,7 +29,6 @@ from .models import (
     is_public,
     went_live,
 )
-from .rendering import Span, plain_text, render_html
 from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
 SLUG_MAX = 120

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.articles import service as articles
+from app.articles.body import plain_text
 from app.articles.models import Article
-from app.articles.rendering import plain_text
 from app.articles.schemas import representation
 from app.articles.service import Change
 from app.db import AnySelect

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import service as articles
 from app.articles import workflow
+from app.articles.body import plain_text
 from app.articles.models import Article
-from app.articles.rendering import plain_text
 from app.articles.schemas import ArticleWrite, Author, Body
 from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, AnchorWrite, AttributionWrite, ClaimWrite
 from app.errors import Invalid, field_message
@@ -26,7 +26,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # stripped of what holds no text (scripts, styles, drawings), which is most of a real
 # page's megabytes; what is left is counted. Real stories are far smaller (a long read has
 # a few hundred paragraphs); a body of more could not be stored anyway (see
-# articles.rendering's MARKUP_BUDGET).
+# articles.body's MARKUP_BUDGET).
 MAX_PAGE_LINES = 10_000
 MAX_PAGE_TAGS = 250_000
 MAX_PAGE_ELEMENTS = 20_000

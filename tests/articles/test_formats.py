@@ -11,9 +11,9 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
+from app.articles.body import plain_text
 from app.articles.cache import Rendered
 from app.articles.formats import JSONLD_MEDIA_TYPE, byline, jsonld
-from app.articles.rendering import plain_text
 from app.articles.schemas import ArticleRead
 from app.settings import Settings
 from tests.factories import BODY, article_data, make_article

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from app.articles.body import MARKUP_BUDGET, markup_cost
 from app.articles.models import Article
-from app.articles.rendering import MARKUP_BUDGET, markup_cost
 from app.demo import STORIES
 from tests.factories import article_data
 from tests.helpers import assert_problem, count_rows, create_article, fetch_article

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.articles.body import plain_text
 from app.articles.models import Article, ArticleRevision
-from app.articles.rendering import plain_text
 from app.changes.models import ChangeEvent
 from app.claims.models import Claim
 from app.sources.models import Source

@@ -7,7 +7,7 @@ import lxml.html
 import pytest
 
 from app import demo
-from app.articles.rendering import SPAN_ATTRIBUTES, Span, plain_text, render_html
+from app.articles.body import SPAN_ATTRIBUTES, Span, plain_text, render_html
 from app.articles.search import fts5_terms
 from app.claims.anchoring import CONTEXT_CHARS, locate, select
 from tests.factories import article_data
