@@ -242,16 +242,17 @@ async def read(
     sees_drafts: bool,
     rendered: LRUCache[tuple[Any, ...], Rendered],
     settings: Settings,
-) -> tuple[Rendered, Stamp]:
-    """The article `reference` names as `rendition` asks, and its stamp: from `rendered`
-    when this version is there, else loaded, rendered and kept. Raises the 404 or 410 of
-    `service.get`. `source` is the request's session, or a sessionmaker (a hit then costs
-    no session at all: see `stamp`)."""
+) -> tuple[Rendered, bool]:
+    """The article `reference` names as `rendition` asks, and whether it is public (shared
+    caches may keep it): from `rendered` when this version is there, else loaded, rendered
+    and kept. Raises the 404 or 410 of `service.get`. `source` is the request's session,
+    or a sessionmaker (a hit then costs no session at all: see `stamp`)."""
     now = datetime.now(UTC)
     current = await stamp(source, reference, sees_drafts=sees_drafts)
+    public = is_public(current, now)
     hit = rendered.get(current.key(now, rendition))
     if hit is not None:
-        return hit, current
+        return hit, public
     if isinstance(source, AsyncSession):
         found = await service.get(source, current.id, sees_drafts=sees_drafts)
     else:
@@ -260,7 +261,7 @@ async def read(
     made = rendition.render(found, settings, now)
     # Keyed by the version just rendered, which may be newer than `current`.
     rendered[Stamp.of(found).key(now, rendition)] = made
-    return made, current
+    return made, public
 
 
 class CachedArticleReads:
@@ -299,7 +300,7 @@ class CachedArticleReads:
             return None
         try:
             rendition = Rendition.requested(request.query_params, request.headers.get("accept"))
-            rendered, current = await read(
+            rendered, public = await read(
                 sessionmaker_for(app, scope),
                 reference,
                 rendition,
@@ -310,4 +311,4 @@ class CachedArticleReads:
         except (AppError, SQLAlchemyError, ConnectionError, TimeoutError):
             return None  # the route answers with the right problem (or redirect)
         request.state.route_template = self.route.path if self.route else None  # unrouted
-        return rendered.response(request, public=is_public(current, datetime.now(UTC)))
+        return rendered.response(request, public=public)

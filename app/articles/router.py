@@ -195,7 +195,7 @@ async def get_article(
     """Fetch one article, by id or slug, with its claims and their sources; or the same
     article as schema.org JSON-LD (with a ClaimReview per reviewed claim) or IPTC ninjs 3.1."""
     try:
-        rendered, current = await cache.read(
+        rendered, public = await cache.read(
             session,
             article,
             rendition,
@@ -208,7 +208,7 @@ async def get_article(
         if renamed is None:
             raise
         return moved_permanently(request, renamed, public=is_public(renamed, datetime.now(UTC)))
-    return rendered.response(request, public=is_public(current, datetime.now(UTC)))
+    return rendered.response(request, public=public)
 
 
 def moved_permanently(request: Request, article: Article, *, public: bool) -> Response:
