@@ -3,3 +3,4 @@ loading the settings machinery (pydantic); `app/settings.py` takes them from her
 
 # Relative to the directory the command or server runs in.
 DATABASE_URL = "sqlite+aiosqlite:///./var/newsdesk.db"
+MEDIA_DIRECTORY = "./var/media"

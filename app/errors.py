@@ -86,6 +86,11 @@ class PreconditionFailed(AppError):
     code = "precondition-failed"
 
 
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload-too-large"
+
+
 class UnsupportedMediaType(AppError):
     status_code = 415
     code = "unsupported-media-type"

@@ -22,6 +22,9 @@ from app.db import create_engine
 from app.feeds.router import router as feeds_router
 from app.idempotency import dependencies as idempotency
 from app.ingest.router import router as ingest_router
+from app.media import links as media_links
+from app.media.router import router as media_router
+from app.media.storage import media_store
 from app.middleware import BodySizeLimit, EncodedEntityTags, HeadAsGet, QueryStringLimit
 from app.ops.access_log import RequestLog
 from app.ops.router import router as ops_router
@@ -78,6 +81,8 @@ CORS_REQUEST_HEADERS = [
     "If-None-Match",
     "Idempotency-Key",
 ]
+# A multipart upload's form fields and boundaries, beyond the image itself.
+MULTIPART_ALLOWANCE = 64 * 1024
 CORS_RESPONSE_HEADERS = ["ETag", "Link", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"]
 
 
@@ -138,6 +143,8 @@ def middleware(settings: Settings, buckets: Buckets) -> list[Middleware]:
             per_path={
                 "/v1/articles/bulk": settings.bulk_max_bytes,
                 "/v1/ingest": settings.ingest_max_bytes,
+                # The image, and the form around it.
+                "/v1/media": settings.media_max_bytes + MULTIPART_ALLOWANCE,
             },
         ),
         # Anonymous article reads answered from the rendered-article cache without routing:
@@ -177,6 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rendered_articles = cache.render_cache(settings.rendered_article_cache_entries)
     app.state.rate_limit_buckets = buckets
+    app.state.media_store = media_store(settings)
+    media_links.configure(settings)
     errors.install(app)
     idempotency.install(app)
     openapi.install(app)
@@ -186,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ingest_router,
         changes_router,
         sources_router,
+        media_router,
         source_claims_router,
         taxonomy_router,
         feeds_router,

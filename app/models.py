@@ -13,6 +13,7 @@ from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
+from app.media.models import ArticleImage, Medium
 from app.sources.models import Source
 from app.webhooks.models import (
     Webhook,
@@ -26,6 +27,7 @@ __all__ = [
     "ApiKey",
     "Article",
     "ArticleAuthor",
+    "ArticleImage",
     "ArticleRevision",
     "ArticleTag",
     "Attribution",
@@ -34,6 +36,7 @@ __all__ = [
     "Claim",
     "Correction",
     "IdempotencyRecord",
+    "Medium",
     "RevisionPiece",
     "ScheduledChange",
     "Source",

@@ -49,6 +49,11 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "source_id": ("The source's id.", {"type": "string", "format": "uuid"}),
     "webhook_id": ("The webhook's id.", {"type": "string", "format": "uuid"}),
     "key_id": ("The API key's id (not the key itself).", {"type": "string", "format": "uuid"}),
+    "medium_id": ("The medium's id.", {"type": "string", "format": "uuid"}),
+    "name": (
+        "The rendition's name, as the medium's `renditions` give it (`640.webp`).",
+        {"type": "string", "pattern": r"^[0-9a-z-]+\.(jpg|webp)$"},
+    ),
 }
 
 

@@ -108,7 +108,8 @@ TYPES: dict[str, ProblemType] = {
             413,
             "Request body too large",
             "The body is over the size limit (1 MiB by default; each line of a bulk upload "
-            "likewise). Split the content or send it in several requests.",
+            "likewise; an image upload, 25 MiB). Split the content or send it in several "
+            "requests; make an image smaller before uploading it.",
         ),
         ProblemType(
             "uri-too-long",

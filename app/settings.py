@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     # Rendered articles kept per worker process (each checked against the database's
     # version on every read, so never stale).
     rendered_article_cache_entries: int = Field(default=4096, ge=1)
+    # Media (app/media): where uploaded images and their renditions are kept, as a URL
+    # (storage.py: file://, s3://, gs://, az://, memory://); by default ./var/media. With
+    # media_public_url (the store's public address, or a CDN's before it), renditions are
+    # linked there instead of through the API.
+    media_store_url: str | None = None
+    media_public_url: str | None = None
+    # An upload may be this large, and decode to at most this many pixels (bigger files and
+    # decompression bombs are refused before they are decoded).
+    media_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    media_max_pixels: int = Field(default=80_000_000, ge=1)
     # Idempotency-Key records are kept this long, then pruned.
     idempotency_ttl_hours: int = 24
     # A key whose first request has not finished after this long is taken over by a retry

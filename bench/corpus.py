@@ -877,6 +877,7 @@ def _article(context: Context, number: int, batch: Batch) -> None:
         "corrections": [],
         "retraction": None,
         "syndication": {"allowed": True, "usage_terms": None},
+        "featured_image": None,
         "sourcing": sourcing,
         "claims": claims_json,
     }

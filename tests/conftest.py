@@ -107,6 +107,8 @@ def settings(database_url: str) -> Settings:
         # make a test's request count matter.
         rate_limit_anonymous=0,
         rate_limit_per_key=0,
+        # Each test's app gets a store of its own, gone with it.
+        media_store_url="memory://",
         _env_file=None,
     )
 

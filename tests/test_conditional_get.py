@@ -6,6 +6,7 @@ import pytest
 from app.main import create_app
 from app.settings import Settings
 from tests.factories import make_article
+from tests.media.pictures import photo
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +30,12 @@ async def test_every_get_route_has_a_strong_etag_and_answers_304(client, session
     webhook = await client.post(
         "/v1/webhooks", json={"url": "https://hooks.partner.example/in"}, headers=admin
     )
+    medium = await client.post(
+        "/v1/media", files={"file": ("pier.jpg", photo(800, 600), "image/jpeg")}, headers=writer
+    )
     values = {
+        "{medium_id}": medium.json()["id"],
+        "{name}": "320.jpg",
         "{webhook_id}": webhook.json()["id"],
         "{article}": str(article.id),
         "{claim_id}": str(claim.id),

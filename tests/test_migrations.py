@@ -57,6 +57,23 @@ def test_pyproject_configures_alembic_cli() -> None:
     )
 
 
+# Columns that reference another table, added to `article` in place: SQLite can only say
+# such a reference inline (ALTER TABLE ADD COLUMN … REFERENCES), which it reflects with no
+# name and no ON DELETE, so the names and actions are compared on PostgreSQL alone (and
+# test_media_references_survive_on_both checks what the reference does, on both).
+ADDED_IN_PLACE = {("article", ("featured_image_id",))}
+
+
+def _added_in_place(config: Config, change: Any) -> bool:
+    if not config.attributes["url"].startswith("sqlite") or not isinstance(change, tuple):
+        return False
+    kind, constraint = change[0], change[1]
+    if kind not in ("add_fk", "remove_fk"):
+        return False
+    columns = tuple(column.name for column in constraint.columns)
+    return (constraint.table.name, columns) in ADDED_IN_PLACE
+
+
 def test_upgrade_matches_models_then_downgrades_to_empty(alembic: Config) -> None:
     command.upgrade(alembic, "head")
     drift = _run(
@@ -68,7 +85,7 @@ def test_upgrade_matches_models_then_downgrades_to_empty(alembic: Config) -> Non
             Base.metadata,
         ),
     )
-    assert drift == []
+    assert [change for change in drift if not _added_in_place(alembic, change)] == []
     tables = set(_run(alembic, lambda sync: inspect(sync).get_table_names()))
     assert set(Base.metadata.tables) <= tables
 

@@ -7,7 +7,7 @@ text is exactly where the HTML renderer meets it.
 
 import html
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,8 +32,58 @@ _ALLOWED_ATTRIBUTES = {
     **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
     "span": set(SPAN_ATTRIBUTES),
     "a": {"href", "hreflang", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    "img": {"src", "srcset", "sizes", "alt", "title", "width", "height", "loading", "decoding"},
+    "figure": {"class", "data-medium-id"},
+    "small": {"class"},
 }
+# An image in the body that is a medium of the library: `![alt](media:<id>)`.
+MEDIA_SCHEME = "media:"
+# How wide a body picture is laid out, for the browser to pick from `srcset`.
+PICTURE_SIZES = "(max-width: 1280px) 100vw, 1280px"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A medium as the body shows it: where its renditions are, and what it says."""
+
+    medium_id: str
+    src: str
+    srcset: str | None
+    width: int | None
+    height: int | None
+    alt: str | None
+    caption: str | None
+    credit: str | None
+
+    def img(self, fallback_alt: str) -> str:
+        attributes = {
+            "src": self.src,
+            "srcset": self.srcset,
+            "sizes": PICTURE_SIZES if self.srcset else None,
+            "width": None if self.width is None else str(self.width),
+            "height": None if self.height is None else str(self.height),
+            "alt": self.alt if self.alt is not None else fallback_alt,
+            "loading": "lazy",
+            "decoding": "async",
+        }
+        written = " ".join(
+            f'{name}="{html.escape(value, quote=True)}"'
+            for name, value in attributes.items()
+            if value is not None
+        )
+        return f"<img {written}>"
+
+    def figure(self, fallback_alt: str) -> str:
+        caption = html.escape(self.caption) if self.caption else ""
+        if self.credit:
+            credit = f'<small class="credit">{html.escape(self.credit)}</small>'
+            caption = f"{caption} {credit}" if caption else credit
+        figcaption = f"<figcaption>{caption}</figcaption>" if caption else ""
+        medium = html.escape(self.medium_id, quote=True)
+        return (
+            f'<figure class="image" data-medium-id="{medium}">'
+            f"{self.img(fallback_alt)}{figcaption}</figure>\n"
+        )
 
 
 @dataclass(frozen=True)
@@ -132,9 +182,71 @@ def _raw(markup: str) -> Token:
     return Token("html_inline", "", 0, content=markup)
 
 
-def render_html(body: str, spans: Sequence[Span] = ()) -> str:
+def _media_id(token: Token) -> str | None:
+    source = str(token.attrs.get("src", ""))
+    return source[len(MEDIA_SCHEME) :] if source.startswith(MEDIA_SCHEME) else None
+
+
+def media_ids(body: str) -> list[str]:
+    """The ids of the media the body shows, in order, each once."""
+    found = (
+        _media_id(child)
+        for token in _markdown().parse(body)
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "image"
+    )
+    return list(dict.fromkeys(medium for medium in found if medium is not None))
+
+
+def _alone_in_paragraph(tokens: Sequence[Token], at: int) -> Token | None:
+    """The medium image that is all of the paragraph opening at `at`, if it is one."""
+    if at + 2 >= len(tokens) or tokens[at].type != "paragraph_open":
+        return None
+    children = [
+        child
+        for child in tokens[at + 1].children or []
+        if not (child.type == "text" and not child.content.strip())
+    ]
+    if len(children) == 1 and children[0].type == "image" and _media_id(children[0]):
+        return children[0]
+    return None
+
+
+def _with_pictures(tokens: list[Token], pictures: Mapping[str, Picture]) -> list[Token]:
+    """A medium alone in its paragraph becomes a `<figure>` with its caption and credit; one
+    within text, an `<img>`; one that is not (or no longer) in the library, its alt text."""
+    shown: list[Token] = []
+    at = 0
+    while at < len(tokens):
+        alone = _alone_in_paragraph(tokens, at)
+        if alone is not None:
+            picture = pictures.get(_media_id(alone) or "")
+            alt = alone.content
+            markup = picture.figure(alt) if picture else f"<p>{html.escape(alt)}</p>\n"
+            shown.append(Token("html_block", "", 0, content=markup))
+            at += 3
+            continue
+        token = tokens[at]
+        if token.type == "inline" and token.children:
+            for index, child in enumerate(token.children):
+                medium = _media_id(child) if child.type == "image" else None
+                if medium is not None:
+                    picture = pictures.get(medium)
+                    alt = child.content
+                    markup = picture.img(alt) if picture else html.escape(alt)
+                    token.children[index] = _raw(markup)
+        shown.append(token)
+        at += 1
+    return shown
+
+
+def render_html(
+    body: str, spans: Sequence[Span] = (), pictures: Mapping[str, Picture] | None = None
+) -> str:
     """CommonMark to sanitised HTML, each span's text wrapped in `<span class="claim">`
-    with the claim's id, kind and verification as data attributes."""
+    with the claim's id, kind and verification as data attributes, and each medium the body
+    shows (`![alt](media:ID)`) as its picture from `pictures`."""
     markdown = _markdown()
     tokens = markdown.parse(body)
     if spans:
@@ -149,5 +261,7 @@ def render_html(body: str, spans: Sequence[Span] = ()) -> str:
                     for child in token.children
                     for piece in replacements.get(id(child), [child])
                 ]
+    if pictures is not None:
+        tokens = _with_pictures(tokens, pictures)
     rendered = markdown.renderer.render(tokens, markdown.options, {})
     return nh3.clean(rendered, attributes=_ALLOWED_ATTRIBUTES, link_rel="noopener nofollow")

@@ -22,11 +22,13 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
+from app.media.service import representation as medium_representation
 
 from .body import plain_text
 
 if TYPE_CHECKING:
     from app.claims.models import Claim
+    from app.media.models import Medium
 
 
 class ArticleStatus(enum.StrEnum):
@@ -120,6 +122,11 @@ class Article(Base):
     retracted_at: Mapped[datetime | None]
     # Counts derived from the claims on every write; see articles.service.refresh_derived.
     sourcing: Mapped[dict[str, int]] = mapped_column(JSON)
+    # The picture at the top, and what its caption says here when not the medium's own.
+    featured_image_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("medium.id", ondelete="SET NULL"), index=True
+    )
+    featured_image_caption: Mapped[str | None] = mapped_column(Text)
 
     # lazy="raise": an unloaded relationship is a bug to fix with selectinload(), not a
     # hidden query (which async SQLAlchemy could not run anyway).
@@ -138,6 +145,9 @@ class Article(Base):
         cascade="all, delete-orphan",
         order_by="Claim.position",
     )
+    featured_medium: Mapped["Medium | None"] = relationship(lazy="raise")
+    # The images the body shows (`![alt](media:ID)`), derived from it on every write.
+    body_media: Mapped[list["Medium"]] = relationship(secondary="article_image", lazy="raise")
 
     __table_args__ = (Index("ix_article_status_published_at", "status", "published_at", "id"),)
 
@@ -158,6 +168,19 @@ class Article(Base):
     @property
     def authors(self) -> list[dict[str, str]]:
         return [{"name": row.name} for row in self.author_rows]
+
+    @property
+    def featured_image(self) -> dict[str, Any] | None:
+        if self.featured_medium is None:
+            return None
+        return medium_representation(self.featured_medium, self.featured_image_caption)
+
+    @property
+    def loaded_body_images(self) -> list[dict[str, Any]] | None:
+        """The media the body shows, when the query loaded them (lists leave them out)."""
+        if "body_media" in inspect(self).unloaded:
+            return None
+        return [medium_representation(medium) for medium in self.body_media]
 
     @property
     def corrections(self) -> list["Correction"]:

@@ -8,6 +8,7 @@ from pydantic_core import PydanticCustomError
 from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, ClaimRead, ClaimWrite
 from app.errors import Invalid
 from app.fields import NO_NUL, Slug, UTCTime, WebUrl, text
+from app.media.schemas import Caption, MediumRead
 from app.sources.schemas import SourceSummary
 
 from .body import MARKUP_BUDGET, MARKUP_CHARACTERS, markup_cost
@@ -52,6 +53,21 @@ class Author(BaseModel):
     name: Annotated[str, text(200, 1)]
 
 
+class FeaturedImageWrite(BaseModel):
+    """The picture at the top of the article: a medium of the library (POST /v1/media
+    first), with what its caption says here when not the medium's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: uuid.UUID
+    caption: Caption | None = None
+
+
+class FeaturedImage(MediumRead):
+    """The featured medium with its renditions; `caption` is the article's own when it gives
+    one."""
+
+
 class Syndication(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -79,6 +95,7 @@ class ArticleWrite(BaseModel):
     authors: Annotated[list[Author], Field(max_length=20)] = []
     canonical_url: WebUrl | None = None
     syndication: Syndication = Syndication()
+    featured_image: FeaturedImageWrite | None = None
     claims: Annotated[list[ClaimWrite], Field(max_length=MAX_CLAIMS_PER_ARTICLE)] = []
 
     _tags = field_validator("tags")(_normalise_tags)
@@ -107,6 +124,7 @@ class ArticlePatch(BaseModel):
     authors: Annotated[list[Author], Field(max_length=20)] | None = None
     canonical_url: WebUrl | None = None
     syndication: SyndicationPatch | None = None
+    featured_image: FeaturedImageWrite | None = None
     claims: Annotated[list[ClaimWrite], Field(max_length=MAX_CLAIMS_PER_ARTICLE)] | None = None
 
     @field_validator("slug", "headline", "body", mode="before")
@@ -177,6 +195,13 @@ class ArticleRead(BaseModel):
     corrections: list[CorrectionRead]
     retraction: Retraction | None
     syndication: Syndication
+    featured_image: FeaturedImage | None
+    body_images: list[MediumRead] | None = Field(
+        default=None,
+        validation_alias="loaded_body_images",
+        description="Read-only: the media the body shows (`![alt](media:ID)`), in order, with "
+        "their renditions; on single-article reads (lists leave them out).",
+    )
     sourcing: Sourcing
     claims: list[ClaimRead] | None = Field(
         default=None,

@@ -16,9 +16,10 @@ from app.claims import rows as claim_rows
 from app.claims.models import Attribution, Claim
 from app.db import dialect_name
 from app.errors import Conflict, Forbidden, Gone, NotFound
+from app.media.models import ArticleImage
 from app.sources.models import SourceKind
 
-from . import revision_store
+from . import images, revision_store
 from .body import Span, plain_text, render_html
 from .models import (
     Article,
@@ -29,17 +30,19 @@ from .models import (
     is_public,
     went_live,
 )
-from .schemas import ArticlePatch, ArticleWrite, Author, representation
+from .schemas import ArticlePatch, ArticleWrite, Author, FeaturedImageWrite, representation
 
 SLUG_MAX = 120
 METADATA_LOAD = (
     selectinload(Article.author_rows),
     selectinload(Article.tag_rows),
     selectinload(Article.correction_rows),
+    selectinload(Article.featured_medium),
 )
 FULL_LOAD = (
     *METADATA_LOAD,
     selectinload(Article.claims).selectinload(Claim.attributions).selectinload(Attribution.source),
+    selectinload(Article.body_media),
 )
 
 
@@ -201,7 +204,7 @@ def refresh_derived(article: Article) -> None:
         for c in article.claims
         if c.anchor_start is not None and c.anchor_end is not None
     ]
-    article.body_html = render_html(article.body, spans)
+    article.body_html = render_html(article.body, spans, images.pictures(article))
     article.sourcing = summarise_sourcing(article.claims)
 
 
@@ -233,6 +236,8 @@ async def save(
     revision and the change event, all in the caller's transaction. An edit that leaves the
     article as it was (`unless_same_as`: its representation before) is no change at all:
     same version, no revision, no event for partners."""
+    await images.attach_body_media(session, article)
+    images.check_alt_text(article)
     refresh_derived(article)
     if unless_same_as is not None and _unchanged(article, unless_same_as):
         return article
@@ -278,6 +283,17 @@ async def _flush(session: AsyncSession, slug: str) -> None:
         raise
 
 
+async def _feature(
+    session: AsyncSession, article: Article, given: FeaturedImageWrite | None
+) -> None:
+    if given is None:
+        article.featured_medium, article.featured_image_caption = None, None
+        return
+    loc: list[str | int] = ["body", "featured_image", "id"]
+    article.featured_medium = await images.featured(session, given.id, loc)
+    article.featured_image_caption = given.caption
+
+
 async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Article:
     """A new draft with its claims, attributions and (matched or new) sources."""
     if data.slug is not None:
@@ -293,8 +309,10 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
         updated_at=now,
         correction_rows=[],
         claims=[],
+        body_media=[],
         **_fields(data),
     )
+    await _feature(session, article, data.featured_image)
     await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
     session.add(article)
     return await save(session, article, actor, Change.created)
@@ -325,6 +343,7 @@ async def replace(
         await _rename(session, article, data.slug)
     for name, value in _fields(data).items():
         setattr(article, name, value)
+    await _feature(session, article, data.featured_image)
     await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
     return await save(session, article, actor, Change.replaced, unless_same_as=before)
 
@@ -347,6 +366,8 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
         article.tag_rows = _tags(data.tags or [])
     if "authors" in given:
         article.author_rows = _authors(data.authors or [])
+    if "featured_image" in given:
+        await _feature(session, article, data.featured_image)
     if "syndication" in given:
         if data.syndication is None:
             article.syndication_allowed, article.syndication_usage_terms = True, None
@@ -362,3 +383,30 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     elif "body" in given:
         claim_rows.reanchor(article.claims, text)
     return await save(session, article, actor, Change.updated, unless_same_as=before)
+
+
+async def showing(session: AsyncSession, medium_id: uuid.UUID) -> list[Article]:
+    """The articles, deleted ones aside, that show the medium (featured or in the body)."""
+    in_body = select(ArticleImage.article_id).where(ArticleImage.medium_id == medium_id)
+    found = await session.scalars(
+        select(Article)
+        .where(
+            Article.deleted_at.is_(None),
+            (Article.featured_image_id == medium_id) | Article.id.in_(in_body),
+        )
+        .order_by(Article.created_at, Article.id)
+        .options(*FULL_LOAD)
+    )
+    return list(found)
+
+
+async def show_changed_medium(
+    session: AsyncSession, articles: Sequence[Article], actor: str, *, may_publish: bool
+) -> None:
+    """A medium the articles show has changed (its alt text, caption, credit…): each gets
+    a new version, re-rendered, and partners an `article.updated` for those they see. What
+    readers see is changed only by those who may publish."""
+    for article in articles:
+        check_changeable(article, may_publish=may_publish)
+    for article in articles:
+        await save(session, article, actor, Change.updated)

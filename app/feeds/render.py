@@ -17,10 +17,13 @@ from typing import Any
 
 import orjson
 from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from app.articles.schemas import ArticleRead
 from app.fields import rfc3339
+from app.media.schemas import RenditionRead
 
 RSS_MEDIA_TYPE = "application/rss+xml"
 ATOM_MEDIA_TYPE = "application/atom+xml"
@@ -136,6 +139,10 @@ def rss(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
         entry.content(_xml(article.body_html))
         for author in article.authors:
             entry.dc.dc_creator(_rss_text(author.name))
+        shown = _featured(article)
+        if shown is not None:
+            # RSS allows one enclosure an item; its length is required (0 when unknown).
+            entry.enclosure(_xml(shown.url), str(shown.bytes or 0), shown.type or "image/jpeg")
     return feed.rss_str(pretty=True)
 
 
@@ -163,10 +170,47 @@ def atom(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
         entry.content(_xml(article.body_html), type="html")
         if article.syndication.usage_terms:
             entry.rights(_xml(article.syndication.usage_terms))
+        shown = _featured(article)
+        if shown is not None:
+            entry.register_extension("enclosure", AtomEnclosure, atom=True, rss=False)
+            entry.enclosure.rendition = shown
     return feed.atom_str(pretty=True)
 
 
+class AtomEnclosure(BaseEntryExtension):
+    """An entry's `<link rel="enclosure">`: written here, as feedgen 1.0 drops the
+    attributes of the entry links it writes itself."""
+
+    rendition: RenditionRead | None = None
+
+    def extend_atom(self, entry: Any) -> Any:
+        if self.rendition is not None:
+            attributes = {
+                "href": _xml(self.rendition.url),
+                "rel": "enclosure",
+                "type": self.rendition.type or "image/jpeg",
+                "length": str(self.rendition.bytes or 0),
+            }
+            etree.SubElement(entry, "link", attributes)
+        return entry
+
+
+def _featured(article: ArticleRead) -> RenditionRead | None:
+    """The featured image as one rendition, for enclosures."""
+    return article.featured_image.shown() if article.featured_image else None
+
+
+def _attachment(rendition: RenditionRead) -> dict[str, Any]:
+    attachment = {
+        "url": rendition.url,
+        "mime_type": rendition.type or "image/jpeg",
+        "size_in_bytes": rendition.bytes,
+    }
+    return {name: value for name, value in attachment.items() if value is not None}
+
+
 def _json_item(channel: Channel, article: ArticleRead) -> dict[str, Any]:
+    shown = _featured(article)
     item: dict[str, Any] = {
         "id": item_id(article),
         "url": article_url(channel, article),
@@ -178,6 +222,8 @@ def _json_item(channel: Channel, article: ArticleRead) -> dict[str, Any]:
         "authors": [{"name": a.name} for a in article.authors],
         "tags": list(dict.fromkeys(c["term"] for c in categories(channel, article))),
         "language": article.language,
+        "image": shown.url if shown else None,
+        "attachments": [_attachment(shown)] if shown else None,
         "_newsdesk": {
             "about": f"{channel.base_url}/openapi.json#/components/schemas/NewsdeskFeedExtension",
             "article_id": str(article.id),

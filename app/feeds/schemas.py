@@ -30,6 +30,12 @@ class NewsdeskFeedExtension(BaseModel):
     syndication: Syndication
 
 
+class JsonFeedAttachment(BaseModel):
+    url: str
+    mime_type: str
+    size_in_bytes: int | SkipJsonSchema[None] = None
+
+
 class JsonFeedItem(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -47,6 +53,12 @@ class JsonFeedItem(BaseModel):
     )
     tags: list[str] = Field(default=[], description="The section, then the tags.")
     language: str
+    image: str | SkipJsonSchema[None] = Field(
+        default=None, description="The featured image (left out without one)."
+    )
+    attachments: list[JsonFeedAttachment] | SkipJsonSchema[None] = Field(
+        default=None, description="The featured image as a file, with its type and size."
+    )
     newsdesk: NewsdeskFeedExtension = Field(alias="_newsdesk")
 
 

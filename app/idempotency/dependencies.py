@@ -69,6 +69,19 @@ def fingerprint(request: Request, body_digest: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def body_digest(request: Request, body: bytes) -> str:
+    """The body's SHA-256, a multipart body's taken without its boundary: a client that
+    retries an upload builds the form again, with a new random boundary, around the same
+    parts (and a boundary never occurs within them)."""
+    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
+    if media_type.strip().lower() == "multipart/form-data":
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name.lower() == "boundary" and value.strip('"'):
+                body = body.replace(value.strip('"').encode("latin-1"), b"")
+    return hashlib.sha256(body).hexdigest()
+
+
 def owner(request: Request) -> str:
     """Keys are scoped to the API key that sent them (its hash, as stored)."""
     authorization = request.headers.get("authorization", "")
@@ -137,7 +150,7 @@ async def idempotency(
     _declared: Annotated[None, TakesKey],
 ) -> AsyncIterator[Guard]:
     body = await request.body()
-    guard = Guard(await begin(request, session, sessionmaker, hashlib.sha256(body).hexdigest()))
+    guard = Guard(await begin(request, session, sessionmaker, body_digest(request, body)))
     yield guard
     if guard.claim is not None and guard.response is not None:
         await service.complete(session, guard.claim, stored(guard.response))

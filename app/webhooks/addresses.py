@@ -1,7 +1,8 @@
-"""Where webhooks may deliver: http(s) URLs on public addresses. Private, loopback,
-link-local and other non-global addresses are refused (server-side request forgery) unless
-the deployment allows them. Names are resolved and checked at every attempt, and the request
-then goes to the address that was checked, so a name cannot be re-pointed in between.
+"""Where the app may send requests or point readers: http(s) URLs on public addresses (webhook
+receivers; registered external images). Private, loopback, link-local and other non-global
+addresses are refused (server-side request forgery) unless the deployment allows them. Names
+are resolved and checked at every attempt, and the request then goes to the address that was
+checked, so a name cannot be re-pointed in between.
 
 An IPv6 address that carries an IPv4 address (IPv4-mapped, IPv4-compatible, IPv4-translated,
 NAT64, 6to4, Teredo) may be routed to that IPv4 address, so the IPv4 address must be public
@@ -81,7 +82,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     if not parts.hostname:
         raise RefusedUrl("must name a host")
     if parts.username or parts.password:
-        raise RefusedUrl("must not carry credentials; the signature authenticates deliveries")
+        raise RefusedUrl("must not carry credentials (user name or password)")
     try:
         parts.port  # noqa: B018  (raises on a malformed port)
     except ValueError:

@@ -36,6 +36,8 @@ ARTICLE_FIELDS = {
     "body_html",
     "body_text",
     "language",
+    "body_images",
+    "featured_image",
     "section",
     "tags",
     "authors",

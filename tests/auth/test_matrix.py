@@ -19,6 +19,7 @@ from app.auth import service as keys
 from app.auth.scopes import Scope
 from app.db import get_sessionmaker
 from app.main import create_app
+from app.media.models import Medium
 from app.ops import swagger_ui
 from app.settings import Settings
 from app.webhooks.models import Webhook
@@ -89,6 +90,25 @@ class Seed:
         await self.session.commit()
         return str(webhook.id)
 
+    async def medium(self) -> str:
+        now = datetime.now(UTC)
+        medium = Medium(
+            digest="d" * 64,
+            alt="A pier",
+            focal_x=0.5,
+            focal_y=0.5,
+            format="jpeg",
+            width=640,
+            height=480,
+            bytes=1000,
+            renditions=[RENDITION],
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(medium)
+        await self.session.commit()
+        return str(medium.id)
+
     async def key(self) -> str:
         key, _ = await keys.create(self.session, "victim", [Scope.read])
         await self.session.commit()
@@ -124,6 +144,17 @@ def on(
 
 
 A = "/v1/articles/{}"
+M = "/v1/media/{}"
+# A rendition the seeded medium lists; asked for by its ETag, it is a 304 (its bytes are in
+# no store here).
+RENDITION = {
+    "name": "640.jpg",
+    "width": 640,
+    "height": 480,
+    "type": "image/jpeg",
+    "bytes": 1000,
+    "digest": "e" * 64,
+}
 TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/v1/articles"): Route(READ, 200, plain("/v1/articles")),
     ("GET", "/v1/articles/{article}"): Route(READ, 200, on("article", A)),
@@ -185,6 +216,20 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/v1/sources/{source_id}"): Route(READ, 200, on("source", "/v1/sources/{}")),
     ("GET", "/v1/sources/{source_id}/claims"): Route(
         READ, 200, on("source", "/v1/sources/{}/claims")
+    ),
+    ("POST", "/v1/media"): Route(
+        WRITE, 201, plain("/v1/media", json={"url": "https://images.example/pier.jpg"})
+    ),
+    ("GET", "/v1/media"): Route(WRITE, 200, plain("/v1/media")),
+    ("GET", "/v1/media/{medium_id}"): Route(READ, 200, on("medium", M)),
+    ("PATCH", "/v1/media/{medium_id}"): Route(
+        WRITE, 200, on("medium", M, json={"caption": "The north pier."})
+    ),
+    ("DELETE", "/v1/media/{medium_id}"): Route(WRITE, 204, on("medium", M, fresh=True)),
+    ("GET", "/v1/media/{medium_id}/{name}"): Route(
+        READ,
+        304,
+        on("medium", M + "/640.jpg", headers={"If-None-Match": f'"{RENDITION["digest"]}"'}),
     ),
     ("GET", "/v1/sections"): Route(READ, 200, plain("/v1/sections")),
     ("GET", "/v1/tags"): Route(READ, 200, plain("/v1/tags")),

@@ -45,6 +45,7 @@ def article(**overrides: Any) -> ArticleRead:
         "corrections": [],
         "retraction": None,
         "syndication": {"allowed": True, "usage_terms": None},
+        "featured_image": None,
         "sourcing": {
             "claims": 2,
             "attributed_claims": 2,
