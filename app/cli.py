@@ -8,6 +8,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import click
 import typer
 
 from app import defaults
@@ -196,12 +197,14 @@ def worker() -> None:
 def demo(
     if_empty: Annotated[bool, typer.Option(help="Only when there are no articles yet.")] = False,
 ) -> None:
-    """Load the demo stories (published, with their claims and sources)."""
+    """Load the demo stories (published, with their claims, sources and illustrations)."""
     from app import demo as demo_content
+    from app.media.storage import media_store
+    from app.settings import get_settings
 
     _require_database()
-
-    loaded = _run(lambda session: demo_content.load(session, only_if_empty=if_empty))
+    store = media_store(get_settings())
+    loaded = _run(lambda session: demo_content.load(session, store, only_if_empty=if_empty))
     typer.echo(
         f"Loaded {loaded} demo articles."
         if loaded
@@ -256,14 +259,23 @@ def purge(
     ],
 ) -> None:
     """Physically remove deleted articles, with their claims and history (admin only: this
-    is the one operation that loses data)."""
+    is the one operation that loses data); then the files in the media store that no medium
+    refers to any more (those of deleted media, written over an hour ago)."""
     from datetime import timedelta
 
     from app.articles import workflow
+    from app.media import service as media
+    from app.media.storage import media_store
+    from app.settings import get_settings
 
     _require_database()
     removed = _run(lambda session: workflow.purge(session, timedelta(days=older_than)))
-    typer.echo(f"Purged {removed} deleted article{'s' if removed != 1 else ''}.")
+    store = media_store(get_settings())
+    swept = _run(lambda session: media.sweep(session, store))
+    typer.echo(
+        f"Purged {removed} deleted article{'s' if removed != 1 else ''} "
+        f"and {swept} unused media file{'s' if swept != 1 else ''}."
+    )
 
 
 @cli.command("export", short_help="Write every article as NDJSON: a backup.")
@@ -272,15 +284,30 @@ def export_archive(
         typer.FileBinaryWrite | None,
         typer.Option(metavar="FILE", help="Write to this file instead of stdout."),
     ] = None,
+    media: Annotated[
+        str,
+        typer.Option(
+            help="`bytes`: each uploaded image's file goes in the export; `keys`: only its "
+            "key, for an import beside the same media store (a shared bucket).",
+            click_type=click.Choice(["bytes", "keys"]),
+        ),
+    ] = "bytes",
 ) -> None:
-    """Write every article (deleted ones too) with its claims, sources and revisions as
-    NDJSON: the logical backup that `newsdesk import` restores."""
+    """Write every medium, then every article (deleted ones too) with its claims, sources
+    and revisions, as NDJSON: the logical backup that `newsdesk import` restores."""
     import sys
 
     from app.archive.export import export_articles
+    from app.media.storage import media_store
+    from app.settings import get_settings
 
     _require_database()
-    exported = _run(lambda session: export_articles(session, out or sys.stdout.buffer))
+    store = media_store(get_settings())
+    exported = _run(
+        lambda session: export_articles(
+            session, out or sys.stdout.buffer, store, media_bytes=media == "bytes"
+        )
+    )
     typer.echo(f"Exported {exported} article{'s' if exported != 1 else ''}.", err=True)
 
 
@@ -290,12 +317,19 @@ def import_archive(
         typer.FileBinaryRead, typer.Argument(metavar="FILE", help="An export; - reads stdin.")
     ],
 ) -> None:
-    """Load a `newsdesk export` file into an empty database: all of it, or nothing."""
+    """Load a `newsdesk export` file into an empty database: all of it, or nothing. Its
+    images go into the configured media store, their renditions made again."""
     from app.archive.importer import ImportRefused, import_articles
+    from app.media.storage import media_store
+    from app.settings import get_settings
 
     _require_database()
+    settings = get_settings()
+    store = media_store(settings)
     try:
-        imported = _run(lambda session: import_articles(session, file))
+        imported = _run(
+            lambda session: import_articles(session, file, store, settings.media_max_pixels)
+        )
     except ImportRefused as error:
         typer.echo(f"Nothing imported. {error}", err=True)
         raise typer.Exit(code=1) from None

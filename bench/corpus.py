@@ -878,6 +878,7 @@ def _article(context: Context, number: int, batch: Batch) -> None:
         "retraction": None,
         "syndication": {"allowed": True, "usage_terms": None},
         "featured_image": None,
+        "body_images": [],
         "sourcing": sourcing,
         "claims": claims_json,
     }

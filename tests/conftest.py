@@ -62,6 +62,15 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The commands tests run keep images in a directory of the run's, never in ./var."""
+    url = tmp_path_factory.mktemp("media").resolve().as_uri()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSDESK_MEDIA_STORE_URL", url)
+        yield
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

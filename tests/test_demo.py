@@ -1,17 +1,26 @@
 """The demo stories load through the service and show every claim kind, attribution role
 and source kind of the contract."""
 
+import httpx
 import pytest
 
 from app import demo
 from app.claims.models import AttributionRole, ClaimKind
+from app.media.storage import MediaStore
 from app.sources.models import SourceKind
 
 pytestmark = pytest.mark.anyio
 
 
+def store_of(client: httpx.AsyncClient) -> MediaStore:
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    store: MediaStore = transport.app.state.media_store  # type: ignore[attr-defined]
+    return store
+
+
 async def test_demo_content_covers_the_contract(client, session):
-    assert await demo.load(session) == 5
+    assert await demo.load(session, store_of(client)) == 5
     await session.commit()
     listed = (await client.get("/v1/articles?include=claims&limit=25")).json()["data"]
     assert len(listed) == 5
@@ -29,7 +38,14 @@ async def test_demo_content_covers_the_contract(client, session):
     reused = (await client.get("/v1/sources?limit=100")).json()["data"]
     assert any(source["article_count"] >= 2 for source in reused)
 
+    # Each story has an illustration, described, served from the app's own store.
+    pictures = [article["featured_image"] for article in listed]
+    assert all(picture["alt"] and picture["credit"] for picture in pictures)
+    assert len({picture["id"] for picture in pictures}) == 5
+    served = await client.get(httpx.URL(pictures[0]["renditions"][0]["url"]).path)
+    assert served.status_code == 200
 
-async def test_demo_loads_only_into_an_empty_database(session):
-    assert await demo.load(session) == 5
-    assert await demo.load(session, only_if_empty=True) == 0
+
+async def test_demo_loads_only_into_an_empty_database(session, client):
+    assert await demo.load(session, store_of(client)) == 5
+    assert await demo.load(session, store_of(client), only_if_empty=True) == 0

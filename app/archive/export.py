@@ -1,5 +1,7 @@
-"""`newsdesk export`: every article, a page at a time, as `newsdesk-export/1` lines."""
+"""`newsdesk export`: every medium, then every article, a page at a time, as
+`newsdesk-export/2` lines."""
 
+import base64
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,9 +15,18 @@ from app.articles import revision_store
 from app.articles.models import Article, ArticleRevision
 from app.articles.service import FULL_LOAD
 from app.db import dialect_name
+from app.media.models import Medium
+from app.media.storage import MediaStore, original_key
 from app.pagination import after
 
-from .schemas import FORMAT, ArchivedArticle, ArchivedRevision, ArchiveLine
+from .schemas import (
+    FORMAT,
+    ArchivedArticle,
+    ArchivedMedium,
+    ArchivedRevision,
+    ArchiveLine,
+    MediumLine,
+)
 
 PAGE_SIZE = 100
 BY_CREATION = (Article.created_at, Article.id)
@@ -57,12 +68,47 @@ async def _revisions(
     return found
 
 
-async def export_articles(session: AsyncSession, out: IO[bytes]) -> int:
-    """Write every article to `out`, oldest first; returns how many. Reads one snapshot of
-    the database (a single transaction; REPEATABLE READ on PostgreSQL), so articles changed
-    meanwhile are written as they were when the export began."""
+async def medium_line(medium: Medium, store: MediaStore, *, with_bytes: bool) -> bytes:
+    """One medium as an NDJSON line: its row, and its uploaded file unless `with_bytes` is
+    off (the file then stays in the store, under the digest the line gives)."""
+    data = None
+    if with_bytes and medium.digest is not None:
+        data = base64.b64encode(await store.get(original_key(medium.digest))).decode("ascii")
+    columns = {
+        name: getattr(medium, name) for name in ArchivedMedium.model_fields if name != "data"
+    }
+    line = MediumLine(format=FORMAT, medium=ArchivedMedium(**{**columns, "data": data}))
+    return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+async def _export_media(
+    session: AsyncSession, out: IO[bytes], store: MediaStore, with_bytes: bool
+) -> None:
+    order = (Medium.created_at, Medium.id)
+    last: list[Any] | None = None
+    while True:
+        query = select(Medium).order_by(*order).limit(PAGE_SIZE)
+        if last is not None:
+            query = query.where(after(order, last, descending=False))
+        page = list(await session.scalars(query))
+        for medium in page:
+            out.write(await medium_line(medium, store, with_bytes=with_bytes))
+        if len(page) < PAGE_SIZE:
+            return
+        last = [page[-1].created_at, page[-1].id]
+        session.expunge_all()
+
+
+async def export_articles(
+    session: AsyncSession, out: IO[bytes], store: MediaStore, *, media_bytes: bool = True
+) -> int:
+    """Write every medium (its file too, unless `media_bytes` is off), then every article,
+    oldest first, to `out`; returns how many articles. Reads one snapshot of the database
+    (a single transaction; REPEATABLE READ on PostgreSQL), so what changes meanwhile is
+    written as it was when the export began."""
     if dialect_name(session) == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    await _export_media(session, out, store, media_bytes)
     exported = 0
     last: list[Any] | None = None
     while True:

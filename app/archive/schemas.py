@@ -10,7 +10,10 @@ from app.articles.models import ArticleStatus
 from app.claims.models import AnchorStatus, AttributionRole, ClaimKind, Verification
 from app.sources.models import SourceKind
 
-FORMAT = "newsdesk-export/1"
+# `/2` adds media: a line of its own for each, before the articles, and an article's
+# featured image. A `/1` file (no media) still imports.
+FORMAT = "newsdesk-export/2"
+READABLE = ("newsdesk-export/1", FORMAT)
 
 
 class Stored(BaseModel):
@@ -92,6 +95,9 @@ class ArchivedArticle(Stored):
     syndication_usage_terms: str | None
     retraction_text: str | None
     retracted_at: AwareDatetime | None
+    # Not in `/1` files, whose articles show no media.
+    featured_image_id: uuid.UUID | None = None
+    featured_image_caption: str | None = None
     authors: list[ArchivedAuthor]
     tags: list[str]
     corrections: list[ArchivedCorrection]
@@ -107,6 +113,34 @@ class ArchivedRevision(Stored):
 
 
 class ArchiveLine(Stored):
-    format: Literal["newsdesk-export/1"]
+    format: Literal["newsdesk-export/1", "newsdesk-export/2"]
     article: ArchivedArticle
     revisions: list[ArchivedRevision]
+
+
+class ArchivedMedium(Stored):
+    id: uuid.UUID
+    digest: str | None
+    url: str | None
+    alt: str | None
+    caption: str | None
+    credit: str | None
+    copyright: str | None
+    license: str | None
+    focal_x: float
+    focal_y: float
+    format: str | None
+    width: int | None
+    height: int | None
+    bytes: int | None
+    renditions: list[dict[str, Any]]
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    # The uploaded file, base64: its renditions are made again on import. None when the
+    # export left the bytes in the media store (`--media keys`), for an import beside it.
+    data: str | None
+
+
+class MediumLine(Stored):
+    format: Literal["newsdesk-export/2"]
+    medium: ArchivedMedium

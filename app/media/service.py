@@ -4,7 +4,7 @@ registered by URL; read, listed, described, and deleted when no article shows th
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import anyio.to_thread
@@ -93,13 +93,15 @@ def _refused(loc: list[str | int], reason: str) -> Invalid:
     return Invalid(f"The file {reason}.", loc, "not_an_accepted_image")
 
 
-async def _made(
-    store: MediaStore, data: bytes, limits: Limits, inspected: images.Inspected, focus: Any
+async def store_upload(
+    store: MediaStore, data: bytes, max_pixels: int, focal_x: float, focal_y: float
 ) -> list[dict[str, Any]]:
-    """The renditions of the upload, made and stored (once: the same bytes again find them
-    stored under the same keys)."""
-    focal = images.FocalPoint(focus.x, focus.y)
-    made = await anyio.to_thread.run_sync(images.render, data, limits.max_pixels, focal)
+    """Put an accepted file and its renditions in the store (under content-addressed keys,
+    so the same bytes again land on the same objects); the renditions as a medium lists
+    them. Raises images.NotAcceptable for what is not an image Newsdesk publishes."""
+    inspected = await anyio.to_thread.run_sync(images.inspect, data, max_pixels)
+    focus = images.FocalPoint(focal_x, focal_y)
+    made = await anyio.to_thread.run_sync(images.render, data, max_pixels, focus)
     await store.put(original_key(inspected.digest), data, inspected.media_type)
     for rendition in made:
         await store.put(
@@ -149,7 +151,8 @@ async def upload(
         if earlier is not None and await store.exists(original_key(inspected.digest)):
             made = list(earlier.renditions)
         else:
-            made = await _made(store, data, limits, inspected, fields.focal_point)
+            focus = fields.focal_point
+            made = await store_upload(store, data, limits.max_pixels, focus.x, focus.y)
     except images.NotAcceptable as refused:
         raise _refused(["body", "file"], str(refused)) from None
     now = datetime.now(UTC)
@@ -330,19 +333,28 @@ async def rendition(session: AsyncSession, medium_id: uuid.UUID, name: str) -> d
     raise RenditionNotFound(medium_id, name)
 
 
-async def unreferenced(session: AsyncSession, store: MediaStore) -> list[str]:
-    """Keys in the store that no medium refers to (left by deleted media, or by uploads
-    whose transaction failed)."""
+# An object younger than this is never swept: its medium may be in a transaction that has
+# not committed yet (an upload stores the file first, then the row).
+SWEEP_GRACE = timedelta(hours=1)
+
+
+async def sweep(session: AsyncSession, store: MediaStore) -> int:
+    """Remove from the store what no medium refers to: the files of deleted media, those of
+    uploads whose transaction failed, and crops for focal points since moved. Returns how
+    many objects went."""
     named: dict[str, set[str]] = {}
     for digest, made in await session.execute(
         select(Medium.digest, Medium.renditions).where(Medium.digest.is_not(None))
     ):
         named.setdefault(digest, set()).update(listed["name"] for listed in made)
-    stale = []
-    for key in await store.keys("originals/") + await store.keys("renditions/"):
+    settled = datetime.now(UTC) - SWEEP_GRACE
+    swept = 0
+    for key, written in await store.listing("originals/") + await store.listing("renditions/"):
         digest = digest_of(key)
-        if digest not in named:
-            stale.append(key)
-        elif key.startswith("renditions/") and key.rsplit("/", 1)[1] not in named[digest]:
-            stale.append(key)  # a crop for a focal point since moved
-    return stale
+        unused = digest not in named or (
+            key.startswith("renditions/") and key.rsplit("/", 1)[1] not in named[digest]
+        )
+        if unused and written < settled:
+            await store.delete(key)
+            swept += 1
+    return swept

@@ -9,6 +9,7 @@ Keys are content-addressed: an upload is kept under the SHA-256 of its bytes and
 renditions under that digest too, so the same bytes uploaded twice are one object."""
 
 import contextlib
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,9 +71,13 @@ class MediaStore:
             await obstore.delete_async(self.store, key)
 
     async def keys(self, prefix: str) -> list[str]:
-        found: list[str] = []
+        return [key for key, _ in await self.listing(prefix)]
+
+    async def listing(self, prefix: str) -> list[tuple[str, datetime]]:
+        """Every key under `prefix`, with when its object was last written."""
+        found: list[tuple[str, datetime]] = []
         async for batch in obstore.list(self.store, prefix):
-            found.extend(item["path"] for item in batch)
+            found.extend((item["path"], item["last_modified"]) for item in batch)
         return found
 
     def local_path(self, key: str) -> Path | None:

@@ -2,6 +2,7 @@
 state restores, into an empty database on either backend, to the same bytes, the same API
 answers and a changes feed that replays to the public set; a refused import stores nothing."""
 
+import base64
 import io
 import os
 import subprocess
@@ -29,6 +30,8 @@ from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import create_engine, get_sessionmaker
 from app.main import create_app
+from app.media.models import Medium
+from app.media.storage import MediaStore
 from app.ops.service import alembic_config
 from app.settings import Settings
 from app.sources.models import Source
@@ -36,10 +39,20 @@ from tests.databases import BACKENDS, fresh_database
 from tests.factories import article_data
 from tests.helpers import ROOT, count_rows, newsdesk, replay
 from tests.live import Live
+from tests.media.pictures import photo
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # the tests run export and import
 
-STORED = (Article, Claim, Attribution, Source, ArticleRevision, ChangeEvent, ScheduledChange)
+STORED = (
+    Article,
+    Claim,
+    Attribution,
+    Source,
+    ArticleRevision,
+    ChangeEvent,
+    ScheduledChange,
+    Medium,
+)
 OFFICIALS = {"name": "Senior officials", "kind": "anonymous", "affiliation": "Port ministry"}
 REVIEW = {
     "rating": "Mostly true",
@@ -53,7 +66,20 @@ REVIEW = {
 PUBLIC = ("pier-closes", "bridge-retracted", "pier-corrected", "partners-closed")
 
 
-# --- databases and the command line --------------------------------------------------------
+# --- databases, the media store and the command line -----------------------------------------
+
+
+@pytest.fixture
+def media_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """One media directory for the app and the commands it runs (they inherit the env)."""
+    url = (tmp_path / "media").resolve().as_uri()
+    monkeypatch.setenv("NEWSDESK_MEDIA_STORE_URL", url)
+    return url
+
+
+@pytest.fixture
+def settings(settings: Settings, media_url: str) -> Settings:
+    return settings.model_copy(update={"media_store_url": media_url})
 
 
 def _migrated(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
@@ -95,8 +121,9 @@ def newsdesk_bytes(url: str, *args: str, stdin: bytes = b"") -> subprocess.Compl
 async def _export(engine: AsyncEngine) -> bytes:
     """The export, made in this process (the command is tested elsewhere in this module)."""
     out = io.BytesIO()
+    store = MediaStore(os.environ["NEWSDESK_MEDIA_STORE_URL"])
     async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
-        await export.export_articles(session, out)
+        await export.export_articles(session, out, store)
     return out.getvalue()
 
 
@@ -172,7 +199,15 @@ async def newsroom(live: Live) -> dict[str, str]:
         },
     )
 
-    pier = await create("pier-closes")
+    photo_of_pier = await live.client.post(
+        "/v1/media",
+        files={"file": ("pier.jpg", photo(800, 600), "image/jpeg")},
+        data={"alt": "The north pier", "credit": "Photo: Ana Pell"},
+        headers=live.headers,
+    )
+    assert photo_of_pier.status_code == 201, photo_of_pier.text
+    await _call(live, "POST", "/v1/media", json={"url": "https://dam.example/wall.jpg"})
+    pier = await create("pier-closes", featured_image={"id": photo_of_pier.json()["id"]})
     await publish(pier, now - timedelta(days=2))
     claim = await _call(
         live,
@@ -235,16 +270,25 @@ async def newsroom(live: Live) -> dict[str, str]:
 
 
 async def test_export_import_export_is_byte_identical_on_every_backend(
-    newsroom: dict[str, str], database_url: str, targets: dict[str, str], tmp_path: Path
+    newsroom: dict[str, str],
+    database_url: str,
+    targets: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     archive = tmp_path / "newsroom.ndjson"
     exported = newsdesk(database_url, "export", "--out", str(archive))
     assert exported.returncode == 0, exported.stderr
     assert exported.stderr.strip() == f"Exported {len(newsroom)} articles."
 
-    lines = [orjson.loads(line) for line in archive.read_bytes().splitlines()]
+    every = [orjson.loads(line) for line in archive.read_bytes().splitlines()]
+    media, lines = every[:2], every[2:]
     assert [line["article"]["slug"] for line in lines] == list(newsroom)
-    assert {line["format"] for line in lines} == {"newsdesk-export/1"}
+    assert {line["format"] for line in every} == {"newsdesk-export/2"}
+    # The uploaded file travels with the export; the external image is its URL.
+    assert media[0]["medium"]["data"] and media[0]["medium"]["digest"]
+    assert media[1]["medium"]["url"] == "https://dam.example/wall.jpg"
+    assert media[1]["medium"]["data"] is None
     for line in lines:  # every version is there, each with its snapshot
         versions = [revision["version"] for revision in line["revisions"]]
         assert versions == list(range(1, line["article"]["version"] + 1))
@@ -254,6 +298,9 @@ async def test_export_import_export_is_byte_identical_on_every_backend(
     assert by_slug["pier-closes"]["claims"][0]["anchor_status"] == "orphaned"
 
     for backend, url in targets.items():  # into either backend, whichever it came from
+        # Into an empty media store: the file and its renditions come from the export.
+        elsewhere = (tmp_path / f"media-{backend}").resolve().as_uri()
+        monkeypatch.setenv("NEWSDESK_MEDIA_STORE_URL", elsewhere)
         imported = newsdesk(url, "import", str(archive))
         assert imported.returncode == 0, imported.stderr
         assert imported.stdout.strip() == f"Imported {len(newsroom)} articles."
@@ -271,7 +318,7 @@ async def test_out_file_and_stdout_give_the_same_bytes(
     assert written.returncode == printed.returncode == 0
     assert written.stdout == b""
     assert printed.stdout == archive.read_bytes()
-    assert len(printed.stdout.splitlines()) == len(newsroom)
+    assert len(printed.stdout.splitlines()) == len(newsroom) + 2  # and the two media
 
 
 async def test_imported_articles_read_back_identically(
@@ -310,7 +357,9 @@ async def test_page_boundaries_change_nothing(
     restored = create_engine(target)
     try:
         async with async_sessionmaker(restored, expire_on_commit=False).begin() as session:
-            assert await importer.import_articles(session, io.BytesIO(whole)) == 8
+            store = MediaStore(os.environ["NEWSDESK_MEDIA_STORE_URL"])
+            imported = await importer.import_articles(session, io.BytesIO(whole), store, 10**8)
+            assert imported == 8
         assert await _export(restored) == whole
         async with AsyncSession(restored) as session:
             public = select(ChangeEvent.article_id).where(ChangeEvent.in_public.is_(True))
@@ -394,7 +443,7 @@ def _cut_short(line: dict[str, Any]) -> bytes:
 
 
 def _from_the_future(line: dict[str, Any]) -> bytes:
-    return orjson.dumps({**line, "format": "newsdesk-export/2"})
+    return orjson.dumps({**line, "format": "newsdesk-export/3"})
 
 
 def _without_slug(line: dict[str, Any]) -> bytes:
@@ -413,7 +462,7 @@ def _sources_renamed(line: dict[str, Any]) -> bytes:
     ("spoil", "complaint"),
     [
         (_cut_short, "is not valid JSON"),
-        (_from_the_future, "format 'newsdesk-export/2'"),
+        (_from_the_future, "format 'newsdesk-export/3'"),
         (_without_slug, "article.slug: Field required"),
         (_sources_renamed, "otherwise than line 1"),
     ],
@@ -427,7 +476,7 @@ async def test_a_bad_line_is_refused_by_number_and_nothing_is_stored(
     spoil: Callable[[dict[str, Any]], bytes],
     complaint: str,
 ) -> None:
-    lines = (await _export(engine)).splitlines(keepends=True)
+    lines = (await _export(engine)).splitlines(keepends=True)[2:]  # the articles alone
     lines[1] = spoil(orjson.loads(lines[1])) + b"\n"  # line 1 is good, and stored first
     archive = tmp_path / "spoilt.ndjson"
     archive.write_bytes(b"".join(lines))
@@ -435,4 +484,53 @@ async def test_a_bad_line_is_refused_by_number_and_nothing_is_stored(
     assert result.returncode == 1
     assert "Nothing imported. Line 2 " in result.stderr
     assert complaint in result.stderr
+    assert set((await _row_counts(target)).values()) == {0}
+
+
+# --- media ---------------------------------------------------------------------------------
+
+
+async def test_an_export_of_media_keys_imports_beside_the_same_store_only(
+    newsroom: dict[str, str],
+    media_url: str,
+    database_url: str,
+    targets: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive = tmp_path / "keys.ndjson"
+    assert (
+        newsdesk(database_url, "export", "--media", "keys", "--out", str(archive)).returncode == 0
+    )
+    first = orjson.loads(archive.read_bytes().splitlines()[0])
+    assert first["medium"]["data"] is None and first["medium"]["digest"]
+    url = next(iter(targets.values()))
+
+    monkeypatch.setenv("NEWSDESK_MEDIA_STORE_URL", (tmp_path / "empty").resolve().as_uri())
+    refused = newsdesk(url, "import", str(archive))
+    assert refused.returncode == 1
+    assert "Nothing imported. Line 1 " in refused.stderr
+    assert "does not hold it" in refused.stderr
+    assert set((await _row_counts(url)).values()) == {0}
+
+    monkeypatch.setenv("NEWSDESK_MEDIA_STORE_URL", media_url)  # beside the exported-from store
+    assert newsdesk(url, "import", str(archive)).returncode == 0
+
+
+def _medium_tampered(line: dict[str, Any]) -> bytes:
+    line["medium"]["data"] = base64.b64encode(b"not the file").decode()
+    return orjson.dumps(line)
+
+
+async def test_a_medium_whose_file_is_not_its_own_is_refused(
+    newsroom: dict[str, str], engine: AsyncEngine, target: str, tmp_path: Path
+) -> None:
+    lines = (await _export(engine)).splitlines(keepends=True)
+    lines[0] = _medium_tampered(orjson.loads(lines[0])) + b"\n"
+    archive = tmp_path / "tampered.ndjson"
+    archive.write_bytes(b"".join(lines))
+    result = newsdesk(target, "import", str(archive))
+    assert result.returncode == 1
+    assert "Line 1: medium" in result.stderr
+    assert "does not match its digest" in result.stderr
     assert set((await _row_counts(target)).values()) == {0}

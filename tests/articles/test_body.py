@@ -10,6 +10,7 @@ from app import demo
 from app.articles.body import SPAN_ATTRIBUTES, Span, plain_text, render_html
 from app.articles.search import fts5_terms
 from app.claims.anchoring import CONTEXT_CHARS, locate, select
+from app.media.storage import MediaStore
 from tests.factories import article_data
 
 BODY = "First *para* with `code`.\nSame para.\n\n## Heading\n\n- item one\n- item two"
@@ -124,7 +125,7 @@ def test_fts5_terms_quote_every_term() -> None:
 async def test_body_text_is_the_text_claim_anchors_index(client, session):
     """Every anchored claim of every demo story: `body_text[start:end]` is its `exact`, as
     `body[start:end]` is not once Markdown syntax comes before it."""
-    assert await demo.load(session) == 5
+    assert await demo.load(session, MediaStore("memory://")) == 5
     await session.commit()
     listed = (await client.get("/v1/articles?limit=25")).json()["data"]
     anchors, off_in_body = 0, 0

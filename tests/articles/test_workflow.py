@@ -745,8 +745,9 @@ async def test_a_purged_article_is_404_afterwards(client, session):
 
 
 @pytest.mark.slow
-async def test_the_purge_command_removes_old_deleted_articles(tmp_path):
+async def test_the_purge_command_removes_old_deleted_articles(tmp_path, monkeypatch):
     url = f"sqlite+aiosqlite:///{tmp_path / 'purge.db'}"
+    monkeypatch.setenv("NEWSDESK_MEDIA_STORE_URL", (tmp_path / "media").as_uri())
     migrated = newsdesk(url, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     engine = create_engine(url)
@@ -760,7 +761,7 @@ async def test_the_purge_command_removes_old_deleted_articles(tmp_path):
 
         result = newsdesk(url, "purge", "--older-than", "30")
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "Purged 2 deleted articles."
+        assert result.stdout.strip() == "Purged 2 deleted articles and 0 unused media files."
 
         async with maker() as session:
             headlines = set(await session.scalars(select(Article.headline)))
@@ -770,7 +771,7 @@ async def test_the_purge_command_removes_old_deleted_articles(tmp_path):
 
         again = newsdesk(url, "purge", "--older-than", "30")
         assert again.returncode == 0, again.stderr
-        assert again.stdout.strip() == "Purged 0 deleted articles."
+        assert again.stdout.strip() == "Purged 0 deleted articles and 0 unused media files."
     finally:
         await engine.dispose()
 
