@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint openapi ingest-eval bench bench-scale bench-ratelimit bench-ingest crash-test fuzz clean
+.PHONY: run test test-fast lint openapi ingest-eval bench bench-scale bench-ratelimit bench-ingest bench-media crash-test fuzz clean
 
 $(BIN)/newsdesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: $(BIN)/newsdesk
 # PostgreSQL at 10k, 100k and 1M articles (about an hour, most of it loading the corpus).
 bench-scale: $(BIN)/newsdesk
 	$(BIN)/python -m bench.run --scale $(BENCH_ARGS)
+
+# Uploading a 12-megapixel JPEG, then renditions and an article with its image under wrk,
+# each against nginx serving the same bytes (needs wrk and nginx, as make bench does).
+bench-media: $(BIN)/newsdesk
+	$(BIN)/python -m bench.media $(BENCH_ARGS)
 
 # SIGKILLs serve mid-write-load on SQLite and PostgreSQL; fails if an acknowledged write is lost.
 crash-test: $(BIN)/newsdesk

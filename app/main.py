@@ -22,6 +22,7 @@ from app.db import create_engine
 from app.feeds.router import router as feeds_router
 from app.idempotency import dependencies as idempotency
 from app.ingest.router import router as ingest_router
+from app.media import cache as media_cache
 from app.media import links as media_links
 from app.media.router import router as media_router
 from app.media.storage import media_store
@@ -147,9 +148,11 @@ def middleware(settings: Settings, buckets: Buckets) -> list[Middleware]:
                 "/v1/media": settings.media_max_bytes + MULTIPART_ALLOWANCE,
             },
         ),
-        # Anonymous article reads answered from the rendered-article cache without routing:
-        # inside the limits, and inside gzip, ETags and rate limits like any other answer.
+        # Anonymous article reads answered from the rendered-article cache, and rendition
+        # reads from memory, without routing: inside the limits, and inside gzip, ETags and
+        # rate limits like any other answer.
         Middleware(cache.CachedArticleReads),
+        Middleware(media_cache.CachedRenditions),
         # Innermost: settles an idempotency key with the app's own answer, before anything
         # above adds to it, so that a replay goes back up through them like any answer.
         Middleware(idempotency.Settle),
@@ -185,6 +188,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rendered_articles = cache.render_cache(settings.rendered_article_cache_entries)
     app.state.rate_limit_buckets = buckets
     app.state.media_store = media_store(settings)
+    app.state.rendition_cache = media_cache.rendition_cache(
+        settings.media_cache_bytes, settings.media_cache_seconds
+    )
     media_links.configure(settings)
     errors.install(app)
     idempotency.install(app)

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # decompression bombs are refused before they are decoded).
     media_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     media_max_pixels: int = Field(default=80_000_000, ge=1)
+    # Renditions kept in memory per worker (app/media/cache.py): at most this many bytes,
+    # each for at most this long (a deleted medium is served no longer than that).
+    media_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    media_cache_seconds: float = Field(default=60, gt=0)
     # Idempotency-Key records are kept this long, then pruned.
     idempotency_ttl_hours: int = 24
     # A key whose first request has not finished after this long is taken over by a retry

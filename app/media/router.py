@@ -3,7 +3,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
-from starlette.responses import FileResponse
 
 from app import errors
 from app.articles import service as articles
@@ -18,13 +17,12 @@ from app.http import (
     check_if_match,
     etag_of,
     json_response,
-    none_match,
 )
 from app.idempotency.dependencies import Idempotency
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.routing import AuthFirstRoute, MergePatch, merge_patch_body, require_merge_patch
 
-from . import service
+from . import cache, service
 from .schemas import ExternalMediumCreate, MediumFields, MediumPatch, MediumRead
 from .storage import MediaStore
 
@@ -34,8 +32,6 @@ NOT_FOUND = errors.responses(service.MediumNotFound)
 WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
 )
-# Renditions never change under their name (a new focal point makes new names).
-IMMUTABLE = "public, max-age=31536000, immutable"
 FORM_FIELDS = frozenset(MediumFields.model_fields) | {"file"}
 # A form without a file part comes url-encoded: read, and refused for the file it lacks.
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -235,11 +231,15 @@ async def update_medium(
         **errors.responses(errors.Unauthorized, errors.Forbidden, service.MediumInUse),
     },
 )
-async def delete_medium(medium_id: OpaqueId, session: Session, caller: Writer) -> None:
+async def delete_medium(
+    medium_id: OpaqueId, request: Request, session: Session, caller: Writer
+) -> None:
     """Delete the image: refused (409, naming them) while any article that is not deleted
-    shows it, drafts included."""
+    shows it, drafts included. Its renditions stop being served at once here, and within
+    `NEWSDESK_MEDIA_CACHE_SECONDS` by every worker."""
     medium = await service.get(session, parse_id(medium_id, service.MediumNotFound))
     await service.delete(session, medium, await articles.showing(session, medium.id))
+    cache.forget(request.app.state.rendition_cache, str(medium.id))
 
 
 @router.get(
@@ -262,16 +262,10 @@ async def get_rendition(
     """One rendition, as its `url` in `renditions` names it (e.g. `640.webp`)."""
     found = parse_id(medium_id, service.MediumNotFound)
     listed = await service.rendition(session, found, name)
-    etag = f'"{listed["digest"]}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
-    if none_match(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    path = store.local_path(listed["key"])
-    if path is not None:
-        # sendfile from the directory, Range requests included.
-        return FileResponse(path, media_type=listed["type"], headers=headers)
     try:
-        data = await store.get(listed["key"])
+        body = await store.get(listed["key"])
     except FileNotFoundError:
         raise service.RenditionNotFound(found, name) from None
-    return Response(data, media_type=listed["type"], headers=headers)
+    kept = cache.Kept(body, listed["type"], f'"{listed["digest"]}"')
+    cache.keep(request.app.state.rendition_cache, medium_id, name, kept)
+    return kept.response(request)

@@ -3,14 +3,17 @@ immutable files without the metadata cameras write, external images on public ho
 and every refusal storing nothing."""
 
 import io
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import delete
 
 from app.db import get_sessionmaker
 from app.main import create_app
+from app.media.models import Medium
 from app.media.storage import MediaStore
 from tests.helpers import assert_problem
 from tests.media.pictures import SVG, bomb, photo, png_with_alpha, truncated
@@ -371,9 +374,11 @@ async def test_moving_the_focal_point_makes_new_crops_under_new_names(client, wr
 
 async def test_a_medium_no_article_shows_is_deleted(client, writer):
     medium = (await upload(client, writer, photo(400, 300))).json()
+    served = await client.get(path_of(rendition(medium, "320.jpg")["url"]))  # now in memory
 
     deleted = await client.delete(f"/v1/media/{medium['id']}", headers=writer)
 
+    assert served.status_code == 200
     assert deleted.status_code == 204
     assert_problem(await client.get(f"/v1/media/{medium['id']}"), 404)
     assert_problem(await client.get(path_of(rendition(medium, "320.jpg")["url"])), 404)
@@ -391,3 +396,26 @@ async def test_an_upload_replays_for_the_same_idempotency_key(client, writer):
     assert again.json() == first.json()
     listing = await client.get("/v1/media", headers=writer)
     assert len(listing.json()["data"]) == 1
+
+
+async def test_a_rendition_read_twice_is_answered_from_memory(client, writer, session):
+    medium = (await upload(client, writer, photo(400, 300))).json()
+    path = path_of(rendition(medium, "320.webp")["url"])
+    first = await client.get(path)
+    # Gone from the database and the store behind the app's back: the bytes this worker
+    # has read it still sends, unchanged (a rendition never changes under its name).
+    await session.execute(delete(Medium).where(Medium.id == uuid.UUID(medium["id"])))
+    await session.commit()
+    for key in await stored_keys(client):
+        await store_of(client).delete(key)
+
+    again = await client.get(path)
+    revalidated = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    keyed = await client.get(path, headers=writer)  # a key is checked: the route answers
+
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    assert revalidated.status_code == 304
+    assert_problem(keyed, 404)
