@@ -641,6 +641,32 @@ async def test_notices_webhooks_and_key_names_keep_or_refuse(client, session, pu
     assert problems == [], "\n".join(problems)
 
 
+async def test_media_keep_or_refuse_every_text_field(client, session, writer):
+    fields = [
+        Field("alt", ("alt",), 1000),
+        Field("caption", ("caption",), 2000),
+        Field("credit", ("credit",), 300),
+        Field("copyright", ("copyright",), 300),
+    ]
+    problems: list[str] = []
+    for case, value in CORPUS:
+        for field in fields:
+            body = {"url": "https://dam.example.org/pier.jpg", field.name: value}
+            response = await client.post(
+                "/v1/media", content=dumps(body), headers={**writer, **JSON}
+            )
+            expected = field.expected(value)
+            if expected is None:
+                problems += [
+                    f"{field.name} {case}: {p}" for p in check_refusal(response, [field], value)
+                ]
+                continue
+            read = await client.get(f"/v1/media/{response.json()['id']}")
+            if read.json()[field.name] != (expected or None):  # empty is no text at all
+                problems.append(f"{field.name} {case}: read {read.json()[field.name]!r}")
+    assert problems == [], "\n".join(problems)
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -663,10 +689,10 @@ async def test_hostile_urls_are_refused_everywhere(client, session, writer, admi
             "/v1/articles", content=dumps(data), headers={**writer, **JSON}
         )
         assert tuple(field.loc) in locs(assert_problem(response, 422)), field.name
-    response = await client.post(
-        "/v1/webhooks", content=dumps({"url": url}), headers={**admin, **JSON}
-    )
-    assert ("body", "url") in locs(assert_problem(response, 422))
+    for path in ("/v1/webhooks", "/v1/media"):
+        headers = {**(admin if path == "/v1/webhooks" else writer), **JSON}
+        response = await client.post(path, content=dumps({"url": url}), headers=headers)
+        assert ("body", "url") in locs(assert_problem(response, 422)), path
     assert await row_counts(session) == before
 
 
@@ -750,6 +776,7 @@ WRITES = [
     ("POST", "/v1/ingest", JSON),
     ("POST", "/v1/ingest", {"Content-Type": "text/plain"}),
     ("POST", "/v1/ingest", {"Content-Type": "text/html"}),
+    ("POST", "/v1/media", JSON),
 ]
 
 
