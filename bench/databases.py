@@ -136,7 +136,9 @@ class Newsdesk:
 
     def create_key(self) -> str:
         command = [self.tools.newsdesk, "keys", "create", "--name", "bench"]
-        output = run_command([*command, "--scope", "content:write"], self.env, self.commands)
+        # content:publish too: the article the reads load is given a featured image.
+        scopes = ["--scope", "content:write", "--scope", "content:publish"]
+        output = run_command([*command, *scopes], self.env, self.commands)
         return output.strip().splitlines()[-1].strip()
 
     @contextlib.contextmanager
@@ -154,6 +156,7 @@ class Newsdesk:
             # not its rate limiter (make bench-ratelimit does that).
             "NEWSDESK_RATE_LIMIT_ANONYMOUS": "0",
             "NEWSDESK_RATE_LIMIT_PER_KEY": "0",
+            "NEWSDESK_MEDIA_STORE_URL": (VAR / "media").resolve().as_uri(),
         }
         self.commands.append(shell_line(command, env) + " &")
         VAR.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 measuring them with nginx as the baseline, and a whole run per backend or scale size."""
 
 import argparse
+import io
 import itertools
 import re
 import time
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import httpx
+from PIL import Image
 
 from bench.common import BACKEND_NAMES, BenchError, log
 from bench.databases import (
@@ -89,6 +91,28 @@ def discover(base: str) -> Fixture:
             if get_json(client, "/v1/articles", {"q": " ".join(pair)})["data"]:
                 return Fixture(article["slug"], response.headers["etag"], section, tag, pair)
     raise BenchError(f"no two words of {article['headline']!r} are found by search")
+
+
+def feature_an_image(base: str, key: str, slug: str) -> None:
+    """Give the article the scenarios read a featured image (a 1600x1200 JPEG upload), as
+    front ends' articles have: its JSON then carries the medium with its 13 renditions."""
+    picture = Image.linear_gradient("L").resize((1600, 1200)).convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85)
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base, timeout=60) as client:
+        uploaded = client.post(
+            "/v1/media",
+            files={"file": ("bench.jpg", out.getvalue(), "image/jpeg")},
+            data={"alt": "A gradient for the bench", "caption": "Bench.", "credit": "Newsdesk"},
+            headers=headers,
+        )
+        if uploaded.status_code != 201:
+            raise BenchError(f"POST /v1/media answered {uploaded.status_code}: {uploaded.text}")
+        featured = {"featured_image": {"id": uploaded.json()["id"]}}
+        patched = client.patch(f"/v1/articles/{slug}", json=featured, headers=headers)
+        if patched.status_code != 200:
+            raise BenchError(f"PATCH {slug} answered {patched.status_code}: {patched.text}")
 
 
 def read_scenarios(base: str, fixture: Fixture) -> list[Scenario]:
@@ -236,7 +260,8 @@ def run_backend(tools: Tools, backend: str, options: argparse.Namespace) -> Back
     run = BackendRun(backend, options.articles, database.version, newsdesk.load_seconds)
     bench = Bench(tools, options.duration, options.warmup, commands=newsdesk.commands)
     with newsdesk.serve(options.workers) as base:
-        fixture = discover(base)
+        feature_an_image(base, key, discover(base).slug)
+        fixture = discover(base)  # the same article, its ETag now with the image
         print_header(f"{BACKEND_NAMES[backend]} {database.version}, {options.articles:,} articles")
         files = {
             "article.json": fetch(f"{base}/v1/articles/{fixture.slug}"),
