@@ -1,12 +1,10 @@
 import enum
-import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -14,8 +12,8 @@ from sqlalchemy.orm import selectinload
 from app.changes import service as changes
 from app.claims import rows as claim_rows
 from app.claims.models import Attribution, Claim
-from app.db import dialect_name
 from app.errors import Conflict, Forbidden, Gone, NotFound
+from app.slugs import free_slug, slugify
 from app.sources.models import SourceKind
 
 from . import revision_store
@@ -31,7 +29,6 @@ from .models import (
 )
 from .schemas import ArticlePatch, ArticleWrite, Author, representation
 
-SLUG_MAX = 120
 METADATA_LOAD = (
     selectinload(Article.author_rows),
     selectinload(Article.tag_rows),
@@ -113,39 +110,9 @@ def check_visible(article: Any, reference: str, *, sees_drafts: bool) -> None:
         raise ArticleNotFound(reference)
 
 
-def slugify(headline: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", headline).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > SLUG_MAX - 4:
-        slug = slug[: SLUG_MAX - 4].rsplit("-", 1)[0]
-    return slug or "article"
-
-
 async def _free_slug(session: AsyncSession, headline: str) -> str:
-    base = slugify(headline)
-    if dialect_name(session) == "postgresql":
-        # Writers deriving a slug from the same headline take turns until commit, so two
-        # of them never pick the same free one.
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base))))
-    taken = set(
-        await session.scalars(
-            select(Article.slug).where(
-                (Article.slug == base) | Article.slug.startswith(base + "-", autoescape=True)
-            )
-        )
-    ) | set(
-        await session.scalars(
-            select(FormerSlug.slug).where(
-                (FormerSlug.slug == base) | FormerSlug.slug.startswith(base + "-", autoescape=True)
-            )
-        )
-    )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    # A slug an article had before a rename still answers for it (a redirect): not free.
+    return await free_slug(session, slugify(headline), [Article.slug, FormerSlug.slug])
 
 
 async def _check_slug_free(
