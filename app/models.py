@@ -9,11 +9,13 @@ from app.articles.models import (
     RevisionPiece,
 )
 from app.auth.models import ApiKey
+from app.authors.models import Author
 from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
 from app.sources.models import Source
+from app.taxonomy.models import Section
 from app.webhooks.models import (
     Webhook,
     WebhookAttempt,
@@ -29,6 +31,7 @@ __all__ = [
     "ArticleRevision",
     "ArticleTag",
     "Attribution",
+    "Author",
     "Base",
     "ChangeEvent",
     "Claim",
@@ -36,6 +39,7 @@ __all__ = [
     "IdempotencyRecord",
     "RevisionPiece",
     "ScheduledChange",
+    "Section",
     "Source",
     "Webhook",
     "WebhookAttempt",

@@ -1,16 +1,24 @@
-"""Logical backup: `newsdesk export` writes every article as NDJSON, `newsdesk import` loads
-such a file into an empty database, exactly as it was.
+"""Logical backup: `newsdesk export` writes every section, author and article as NDJSON,
+`newsdesk import` loads such a file into an empty database, exactly as it was.
 
-The format, `newsdesk-export/1`, is one article a line, each line a JSON object on its own:
+The format, `newsdesk-export/2`, is one JSON object a line: every section, then every
+author, then every article:
 
-    {"format": "newsdesk-export/1",
-     "article": {the article's stored columns (deleted tombstones included), its authors,
-                 tags and corrections, and its claims in order, each with its attributions
-                 and every attributed source whole},
+    {"format": "newsdesk-export/2", "section": {its stored columns}}
+    {"format": "newsdesk-export/2", "author": {its stored columns}}
+    {"format": "newsdesk-export/2",
+     "article": {the article's stored columns (deleted tombstones included), its authors'
+                 ids in byline order, tags and corrections, and its claims in order, each
+                 with its attributions and every attributed source whole},
      "revisions": [every version, oldest first: version, created_at, actor, change, snapshot]}
 
-Lines come in the order the articles were created (then by id), keys sorted, times in RFC
-3339 UTC, so the same database always gives the same bytes. A source cited in several
-articles is written in each; import stores it once, by id. The fields are the schemas in
-`app.archive.schemas`; a later format that changes them gets a new version number.
+Sections come in slug order, authors and articles in the order they were created (then by
+id), keys sorted, times in RFC 3339 UTC, so the same database always gives the same bytes.
+A source cited in several articles is written in each; import stores it once, by id. The
+fields are the schemas in `app.archive.schemas`; a later format that changes them gets a
+new version number.
+
+`newsdesk-export/1` files (before authors and sections were resources) still import: their
+article lines carry the byline as names (`"authors": [{"name": …}]`), matched to authors
+as a write's bylines are (created when new), and their sections are created from the slugs.
 """

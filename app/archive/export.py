@@ -1,4 +1,5 @@
-"""`newsdesk export`: every article, a page at a time, as `newsdesk-export/1` lines."""
+"""`newsdesk export`: every section, author and article, a page at a time, as
+`newsdesk-export/2` lines."""
 
 import uuid
 from collections import defaultdict
@@ -12,10 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.articles import revision_store
 from app.articles.models import Article, ArticleRevision
 from app.articles.service import FULL_LOAD
+from app.authors.models import Author
 from app.db import dialect_name
 from app.pagination import after
+from app.taxonomy.models import Section
 
-from .schemas import FORMAT, ArchivedArticle, ArchivedRevision, ArchiveLine
+from .schemas import (
+    FORMAT,
+    ArchivedArticle,
+    ArchivedAuthor,
+    ArchivedRevision,
+    ArchivedSection,
+    ArchiveLine,
+    AuthorLine,
+    SectionLine,
+)
 
 PAGE_SIZE = 100
 BY_CREATION = (Article.created_at, Article.id)
@@ -57,12 +69,51 @@ async def _revisions(
     return found
 
 
+def _line(line: SectionLine | AuthorLine) -> bytes:
+    return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+async def _export_sections_and_authors(session: AsyncSession, out: IO[bytes]) -> None:
+    """Every section (by slug) and every author (oldest first), whether or not an article
+    names them, so that an import gives back the same ones."""
+    last_slug: str | None = None
+    while True:
+        query = select(Section).order_by(Section.slug).limit(PAGE_SIZE)
+        if last_slug is not None:
+            query = query.where(Section.slug > last_slug)
+        sections = list(await session.scalars(query))
+        for section in sections:
+            out.write(
+                _line(SectionLine(format=FORMAT, section=ArchivedSection.model_validate(section)))
+            )
+        if len(sections) < PAGE_SIZE:
+            break
+        last_slug = sections[-1].slug
+    order = (Author.created_at, Author.id)
+    last: list[Any] | None = None
+    while True:
+        page = select(Author).order_by(*order).limit(PAGE_SIZE)
+        if last is not None:
+            page = page.where(after(order, last, descending=False))
+        authors = list(await session.scalars(page))
+        for author in authors:
+            out.write(
+                _line(AuthorLine(format=FORMAT, author=ArchivedAuthor.model_validate(author)))
+            )
+        if len(authors) < PAGE_SIZE:
+            return
+        last = [authors[-1].created_at, authors[-1].id]
+
+
 async def export_articles(session: AsyncSession, out: IO[bytes]) -> int:
-    """Write every article to `out`, oldest first; returns how many. Reads one snapshot of
-    the database (a single transaction; REPEATABLE READ on PostgreSQL), so articles changed
-    meanwhile are written as they were when the export began."""
+    """Write every section and author, then every article, oldest first, to `out`; returns
+    how many articles. Reads one snapshot of the database (a single transaction; REPEATABLE
+    READ on PostgreSQL), so what changes meanwhile is written as it was when the export
+    began."""
     if dialect_name(session) == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    await _export_sections_and_authors(session, out)
+    session.expunge_all()
     exported = 0
     last: list[Any] | None = None
     while True:

@@ -1,5 +1,5 @@
-"""`newsdesk import`: a `newsdesk-export/1` file into an empty database, in the caller's one
-transaction, so a refused line leaves nothing behind.
+"""`newsdesk import`: a `newsdesk-export/2` (or `/1`) file into an empty database, in the
+caller's one transaction, so a refused line leaves nothing behind.
 
 Rows are restored as they were (ids, versions, timestamps, derived columns, revisions); no
 revision is written and no version bumped. The changes feed then learns of the articles
@@ -25,13 +25,29 @@ from app.articles.models import (
     ArticleTag,
     Correction,
 )
+from app.authors import bylines
+from app.authors.models import Author
+from app.authors.schemas import Byline
 from app.changes import service as changes
 from app.claims.models import Attribution, Claim
 from app.db import dialect_name, take_write_lock
 from app.pagination import after
 from app.sources.models import Source
+from app.taxonomy import service as sections
+from app.taxonomy.models import Section
 
-from .schemas import FORMAT, ArchivedArticle, ArchivedClaim, ArchivedSource, ArchiveLine
+from .schemas import (
+    FORMAT,
+    FORMAT_1,
+    AnyLine,
+    ArchivedArticle,
+    ArchivedClaim,
+    ArchivedSource,
+    ArchiveLine,
+    ArchiveLineV1,
+    AuthorLine,
+    SectionLine,
+)
 
 PAGE_SIZE = 500
 BY_FIRST_PUBLICATION = (Article.first_published_at, Article.id)
@@ -41,20 +57,34 @@ class ImportRefused(Exception):
     """The file cannot be imported here; nothing was stored."""
 
 
-def parse_line(number: int, raw: bytes) -> ArchiveLine:
+LINES: dict[str, tuple[type[AnyLine], ...]] = {
+    FORMAT: (SectionLine, AuthorLine, ArchiveLine),
+    FORMAT_1: (ArchiveLineV1,),
+}
+
+
+def _kind(data: dict[str, Any]) -> type[AnyLine]:
+    given = data["format"]
+    for kind in LINES[given]:
+        if kind.model_fields.keys() - {"format", "revisions"} <= data.keys():
+            return kind
+    return LINES[given][-1]  # an article line, whose errors then say what is missing
+
+
+def parse_line(number: int, raw: bytes) -> AnyLine:
     """One line of the file, or ImportRefused naming the line and what is wrong with it."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise ImportRefused(f"Line {number} is not valid JSON: {error}.") from None
     given = data.get("format") if isinstance(data, dict) else None
-    if given != FORMAT:
+    if given not in LINES:
         raise ImportRefused(
             f"Line {number} is not in a format this version reads "
-            f"(format {given!r}; expected {FORMAT!r})."
+            f"(format {given!r}; expected {FORMAT!r} or {FORMAT_1!r})."
         )
     try:
-        return ArchiveLine.model_validate(data)
+        return _kind(data).model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
@@ -66,12 +96,19 @@ async def _refuse_unless_empty(session: AsyncSession) -> None:
     if dialect_name(session) == "postgresql":
         # Writers wait until the import commits, so the database is still empty when it does.
         await session.execute(text("LOCK TABLE article IN SHARE ROW EXCLUSIVE MODE"))
-    articles = await session.scalar(select(func.count()).select_from(Article))
-    sources = await session.scalar(select(func.count()).select_from(Source))
-    if articles or sources:
+    held = {
+        name: await session.scalar(select(func.count()).select_from(model))
+        for name, model in (
+            ("articles", Article),
+            ("sources", Source),
+            ("authors", Author),
+            ("sections", Section),
+        )
+    }
+    if any(held.values()):
+        counts = ", ".join(f"{count} {name}" for name, count in held.items())
         raise ImportRefused(
-            f"The database already holds {articles} articles and {sources} sources; "
-            "import only into an empty database."
+            f"The database already holds {counts}; import only into an empty database."
         )
 
 
@@ -109,14 +146,26 @@ def _claim(data: ArchivedClaim) -> Claim:
     )
 
 
-def _article(data: ArchivedArticle) -> Article:
+def _article(data: ArchivedArticle, authors: list[ArticleAuthor]) -> Article:
     return Article(
         **data.model_dump(exclude={"authors", "tags", "corrections", "claims"}),
-        author_rows=[ArticleAuthor(position=i, name=a.name) for i, a in enumerate(data.authors)],
+        author_rows=authors,
         tag_rows=[ArticleTag(position=i, tag=tag) for i, tag in enumerate(data.tags)],
         correction_rows=[Correction(**c.model_dump()) for c in data.corrections],
         claims=[_claim(claim) for claim in data.claims],
     )
+
+
+async def _byline(session: AsyncSession, line: ArchiveLine | ArchiveLineV1) -> list[ArticleAuthor]:
+    """The article's author rows: by the ids a `/2` line gives (its author lines came
+    before), or by the names a `/1` line gives, matched or created as a write's are; a `/1`
+    line's section is created from its slug."""
+    if isinstance(line, ArchiveLine):
+        return [ArticleAuthor(position=i, author_id=a) for i, a in enumerate(line.article.authors)]
+    await sections.ensure(session, line.article.section)
+    named = [Byline(name=author.name) for author in line.article.authors]
+    found = await bylines.resolve(session, named)
+    return [ArticleAuthor(position=i, author=author) for i, author in enumerate(found)]
 
 
 async def _flush(session: AsyncSession, number: int) -> None:
@@ -169,10 +218,18 @@ async def import_articles(session: AsyncSession, lines: Iterable[bytes]) -> int:
         if not raw.strip():
             continue
         line = parse_line(number, raw)
+        if isinstance(line, SectionLine):
+            session.add(Section(**line.section.model_dump()))
+            await _flush(session, number)
+            continue
+        if isinstance(line, AuthorLine):
+            session.add(Author(**line.author.model_dump()))
+            await _flush(session, number)
+            continue
         session.add_all(
             Source(**s.model_dump()) for s in _new_sources(number, line.article, sources)
         )
-        session.add(_article(line.article))
+        session.add(_article(line.article, await _byline(session, line)))
         await _flush(session, number)
         # No relationship ties revisions to their article: they go in once it is stored.
         for revision in line.revisions:

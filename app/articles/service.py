@@ -9,12 +9,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.authors import bylines
+from app.authors.models import Author
+from app.authors.schemas import Byline
 from app.changes import service as changes
 from app.claims import rows as claim_rows
 from app.claims.models import Attribution, Claim
 from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.slugs import free_slug, slugify
 from app.sources.models import SourceKind
+from app.taxonomy import service as sections
 
 from . import revision_store
 from .body import Span, plain_text, render_html
@@ -27,10 +31,11 @@ from .models import (
     is_public,
     went_live,
 )
-from .schemas import ArticlePatch, ArticleWrite, Author, representation
+from .schemas import ArticlePatch, ArticleWrite, representation
 
 METADATA_LOAD = (
-    selectinload(Article.author_rows),
+    # The author rides along with its row (a join, not one more query).
+    selectinload(Article.author_rows).joinedload(ArticleAuthor.author),
     selectinload(Article.tag_rows),
     selectinload(Article.correction_rows),
 )
@@ -186,6 +191,8 @@ class Change(enum.StrEnum):
     retracted = "retracted"
     corrected = "corrected"
     deleted = "deleted"
+    # What the article shows of one of its authors changed (see authors.service.update).
+    author_updated = "author_updated"
 
 
 async def save(
@@ -227,8 +234,13 @@ def _unchanged(article: Article, before: dict[str, Any]) -> bool:
     return representation(article) == before
 
 
-def _authors(authors: Sequence[Author]) -> list[ArticleAuthor]:
-    return [ArticleAuthor(position=i, name=a.name) for i, a in enumerate(authors)]
+async def _authors(session: AsyncSession, given: Sequence[Byline]) -> list[ArticleAuthor]:
+    """The byline's rows: each author once, where first named."""
+    found = await bylines.resolve(session, given)
+    authors: dict[uuid.UUID | None, Author] = {}
+    for author in found:
+        authors.setdefault(author.id, author)
+    return [ArticleAuthor(position=i, author=a) for i, a in enumerate(authors.values())]
 
 
 def _tags(tags: Sequence[str]) -> list[ArticleTag]:
@@ -250,6 +262,7 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
     if data.slug is not None:
         await _check_slug_free(session, data.slug)
     slug = data.slug or await _free_slug(session, data.headline)
+    fields = await _fields(session, data)
     now = datetime.now(UTC)
     article = Article(
         id=uuid.uuid4(),
@@ -260,14 +273,17 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
         updated_at=now,
         correction_rows=[],
         claims=[],
-        **_fields(data),
+        **fields,
     )
     await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
     session.add(article)
     return await save(session, article, actor, Change.created)
 
 
-def _fields(data: ArticleWrite) -> dict[str, Any]:
+async def _fields(session: AsyncSession, data: ArticleWrite) -> dict[str, Any]:
+    """The article's columns and rows from `data`; the authors it names exist after this,
+    and so does its section."""
+    await sections.ensure(session, data.section)
     return {
         "headline": data.headline,
         "deck": data.deck,
@@ -277,7 +293,7 @@ def _fields(data: ArticleWrite) -> dict[str, Any]:
         "canonical_url": data.canonical_url,
         "syndication_allowed": data.syndication.allowed,
         "syndication_usage_terms": data.syndication.usage_terms,
-        "author_rows": _authors(data.authors),
+        "author_rows": await _authors(session, data.authors),
         "tag_rows": _tags(data.tags),
     }
 
@@ -290,7 +306,7 @@ async def replace(
     before = representation(article)
     if data.slug is not None:
         await _rename(session, article, data.slug)
-    for name, value in _fields(data).items():
+    for name, value in (await _fields(session, data)).items():
         setattr(article, name, value)
     await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
     return await save(session, article, actor, Change.replaced, unless_same_as=before)
@@ -305,6 +321,8 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     if "slug" in given:
         assert data.slug is not None
         await _rename(session, article, data.slug)
+    if "section" in given:
+        await sections.ensure(session, data.section)
     for name in ("headline", "deck", "body", "section", "canonical_url"):
         if name in given:
             setattr(article, name, getattr(data, name))
@@ -313,7 +331,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     if "tags" in given:
         article.tag_rows = _tags(data.tags or [])
     if "authors" in given:
-        article.author_rows = _authors(data.authors or [])
+        article.author_rows = await _authors(session, data.authors or [])
     if "syndication" in given:
         if data.syndication is None:
             article.syndication_allowed, article.syndication_usage_terms = True, None

@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.archive import export, importer
 from app.articles.models import Article, ArticleRevision
+from app.articles.service import FULL_LOAD
 from app.auth import service as keys
 from app.auth.scopes import Scope
+from app.authors.models import Author
 from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import create_engine, get_sessionmaker
@@ -32,6 +34,7 @@ from app.main import create_app
 from app.ops.service import alembic_config
 from app.settings import Settings
 from app.sources.models import Source
+from app.taxonomy.models import Section
 from tests.databases import BACKENDS, fresh_database
 from tests.factories import article_data
 from tests.helpers import ROOT, count_rows, newsdesk, replay
@@ -39,7 +42,17 @@ from tests.live import Live
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # the tests run export and import
 
-STORED = (Article, Claim, Attribution, Source, ArticleRevision, ChangeEvent, ScheduledChange)
+STORED = (
+    Article,
+    Claim,
+    Attribution,
+    Source,
+    ArticleRevision,
+    ChangeEvent,
+    ScheduledChange,
+    Author,
+    Section,
+)
 OFFICIALS = {"name": "Senior officials", "kind": "anonymous", "affiliation": "Port ministry"}
 REVIEW = {
     "rating": "Mostly true",
@@ -242,9 +255,25 @@ async def test_export_import_export_is_byte_identical_on_every_backend(
     assert exported.returncode == 0, exported.stderr
     assert exported.stderr.strip() == f"Exported {len(newsroom)} articles."
 
-    lines = [orjson.loads(line) for line in archive.read_bytes().splitlines()]
+    every = [orjson.loads(line) for line in archive.read_bytes().splitlines()]
+    assert {line["format"] for line in every} == {"newsdesk-export/2"}
+    # Sections first, then authors, then articles.
+    kinds = [next(k for k in ("section", "author", "article") if k in line) for line in every]
+    assert kinds == sorted(kinds, key=["section", "author", "article"].index)
+    assert [line["section"]["slug"] for line in every if "section" in line] == [
+        "business",
+        "local",
+    ]
+    authors = {line["author"]["name"]: line["author"] for line in every if "author" in line}
+    assert sorted(authors) == ["Ines Calder", "Jonas Weiß"]
+    assert authors["Jonas Weiß"]["slug"] == "jonas-wei"
+    lines = [line for line in every if "article" in line]
     assert [line["article"]["slug"] for line in lines] == list(newsroom)
-    assert {line["format"] for line in lines} == {"newsdesk-export/1"}
+    by_slug_authors = {line["article"]["slug"]: line["article"]["authors"] for line in lines}
+    assert by_slug_authors["ferry-timetable"] == [
+        authors["Ines Calder"]["id"],
+        authors["Jonas Weiß"]["id"],
+    ]
     for line in lines:  # every version is there, each with its snapshot
         versions = [revision["version"] for revision in line["revisions"]]
         assert versions == list(range(1, line["article"]["version"] + 1))
@@ -271,7 +300,8 @@ async def test_out_file_and_stdout_give_the_same_bytes(
     assert written.returncode == printed.returncode == 0
     assert written.stdout == b""
     assert printed.stdout == archive.read_bytes()
-    assert len(printed.stdout.splitlines()) == len(newsroom)
+    articles = [line for line in printed.stdout.splitlines() if b'"article":' in line]
+    assert len(articles) == len(newsroom)
 
 
 async def test_imported_articles_read_back_identically(
@@ -394,7 +424,7 @@ def _cut_short(line: dict[str, Any]) -> bytes:
 
 
 def _from_the_future(line: dict[str, Any]) -> bytes:
-    return orjson.dumps({**line, "format": "newsdesk-export/2"})
+    return orjson.dumps({**line, "format": "newsdesk-export/3"})
 
 
 def _without_slug(line: dict[str, Any]) -> bytes:
@@ -413,7 +443,7 @@ def _sources_renamed(line: dict[str, Any]) -> bytes:
     ("spoil", "complaint"),
     [
         (_cut_short, "is not valid JSON"),
-        (_from_the_future, "format 'newsdesk-export/2'"),
+        (_from_the_future, "format 'newsdesk-export/3'"),
         (_without_slug, "article.slug: Field required"),
         (_sources_renamed, "otherwise than line 1"),
     ],
@@ -428,11 +458,56 @@ async def test_a_bad_line_is_refused_by_number_and_nothing_is_stored(
     complaint: str,
 ) -> None:
     lines = (await _export(engine)).splitlines(keepends=True)
-    lines[1] = spoil(orjson.loads(lines[1])) + b"\n"  # line 1 is good, and stored first
+    # The first article's line is good, and stored first; the second's is spoilt.
+    first, second = [i for i, line in enumerate(lines) if b'"article":' in line][:2]
+    lines[second] = spoil(orjson.loads(lines[second])) + b"\n"
     archive = tmp_path / "spoilt.ndjson"
     archive.write_bytes(b"".join(lines))
     result = newsdesk(target, "import", str(archive))
     assert result.returncode == 1
-    assert "Nothing imported. Line 2 " in result.stderr
-    assert complaint in result.stderr
+    assert f"Nothing imported. Line {second + 1} " in result.stderr
+    assert complaint.replace("line 1", f"line {first + 1}") in result.stderr
     assert set((await _row_counts(target)).values()) == {0}
+
+
+# --- the format before authors and sections were resources --------------------------------
+
+
+def _as_format_1(line: dict[str, Any], names: dict[str, str]) -> bytes:
+    """An article line as `newsdesk-export/1` wrote it: the byline as names."""
+    article = {
+        **line["article"],
+        "authors": [{"name": names[a]} for a in line["article"]["authors"]],
+    }
+    return orjson.dumps(
+        {"format": "newsdesk-export/1", "article": article, "revisions": line["revisions"]}
+    )
+
+
+async def test_a_format_1_file_still_imports_with_its_authors_and_sections(
+    newsroom: dict[str, str], engine: AsyncEngine, target: str, tmp_path: Path
+) -> None:
+    every = [orjson.loads(line) for line in (await _export(engine)).splitlines()]
+    names = {line["author"]["id"]: line["author"]["name"] for line in every if "author" in line}
+    old = [_as_format_1(line, names) for line in every if "article" in line]
+    archive = tmp_path / "format-1.ndjson"
+    archive.write_bytes(b"\n".join(old) + b"\n")
+
+    result = newsdesk(target, "import", str(archive))
+
+    assert result.returncode == 0, result.stderr
+    restored = create_engine(target)
+    try:
+        async with AsyncSession(restored) as session:
+            authors = {a.name: a.slug for a in await session.scalars(select(Author))}
+            sections = {s.slug: s.name for s in await session.scalars(select(Section))}
+            ferry = await session.scalar(
+                select(Article).where(Article.slug == "ferry-timetable").options(*FULL_LOAD)
+            )
+            assert ferry is not None
+            byline = [a.name for a in ferry.authors]
+    finally:
+        await restored.dispose()
+    assert authors == {"Ines Calder": "ines-calder", "Jonas Weiß": "jonas-wei"}
+    assert sections == {"business": "Business", "local": "Local"}
+    assert byline == ["Ines Calder", "Jonas Weiß"]
