@@ -15,6 +15,7 @@ from app import errors, models, openapi  # noqa: F401  (models: register every m
 from app.articles import cache
 from app.articles.router import router as articles_router
 from app.auth.router import router as keys_router
+from app.authors.router import router as authors_router
 from app.changes.router import router as changes_router
 from app.claims.router import router as claims_router
 from app.claims.router import source_claims as source_claims_router
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sources_router,
         media_router,
         source_claims_router,
+        authors_router,
         taxonomy_router,
         feeds_router,
         webhooks_router,

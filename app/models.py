@@ -9,12 +9,14 @@ from app.articles.models import (
     RevisionPiece,
 )
 from app.auth.models import ApiKey
+from app.authors.models import Author
 from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
 from app.media.models import ArticleImage, Medium
 from app.sources.models import Source
+from app.taxonomy.models import Section
 from app.webhooks.models import (
     Webhook,
     WebhookAttempt,
@@ -31,6 +33,7 @@ __all__ = [
     "ArticleRevision",
     "ArticleTag",
     "Attribution",
+    "Author",
     "Base",
     "ChangeEvent",
     "Claim",
@@ -39,6 +42,7 @@ __all__ = [
     "Medium",
     "RevisionPiece",
     "ScheduledChange",
+    "Section",
     "Source",
     "Webhook",
     "WebhookAttempt",

@@ -47,6 +47,12 @@ PATH_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "article": (ARTICLE, {"type": "string", "minLength": 1}),
     "claim_id": ("The claim's id.", {"type": "string", "format": "uuid"}),
     "source_id": ("The source's id.", {"type": "string", "format": "uuid"}),
+    "author": ("The author's id (a UUID) or their slug.", {"type": "string", "minLength": 1}),
+    "author_id": ("The author's id.", {"type": "string", "format": "uuid"}),
+    "slug": (
+        "The section's slug, as articles' `section` holds it.",
+        {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 64},
+    ),
     "webhook_id": ("The webhook's id.", {"type": "string", "format": "uuid"}),
     "key_id": ("The API key's id (not the key itself).", {"type": "string", "format": "uuid"}),
     "medium_id": ("The medium's id.", {"type": "string", "format": "uuid"}),

@@ -446,6 +446,41 @@ def make_sources(seed: int) -> dict[SourceKind, list[PoolSource]]:
     return pool
 
 
+@dataclass(frozen=True)
+class PoolAuthor:
+    """An author every article of a load may carry: its row and its embedding."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+
+    @property
+    def row(self) -> tuple[Any, ...]:
+        return (self.id, self.slug, self.name, fold(self.name), None, None, None, START, START)
+
+    @property
+    def summary(self) -> dict[str, str]:
+        return {"id": str(self.id), "slug": self.slug, "name": self.name}
+
+
+@lru_cache(maxsize=1)
+def make_authors() -> dict[str, PoolAuthor]:
+    """Every byline name the corpus can give, by name: ids from the name, so that every
+    worker process names the same author the same way."""
+    authors = {}
+    for first in FIRST_NAMES:
+        for last in LAST_NAMES:
+            name = f"{first} {last}"
+            author_id = uuid.uuid5(uuid.NAMESPACE_URL, f"newsdesk-bench-author:{name}")
+            authors[name] = PoolAuthor(author_id, slugify(name, "author"), name)
+    assert len({a.slug for a in authors.values()}) == len(authors)
+    return authors
+
+
+def section_rows() -> list[tuple[Any, ...]]:
+    return [(section, section.capitalize(), None, START, START) for section in SECTIONS]
+
+
 # --- one article -----------------------------------------------------------------------------
 
 
@@ -454,7 +489,9 @@ class Batch:
     """The rows of some articles, table by table, in insertion order."""
 
     tables: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {name: [] for name in COLUMNS if name != "source"}
+        default_factory=lambda: {
+            name: [] for name in COLUMNS if name not in ("source", "author", "section")
+        }
     )
     articles: int = 0
 
@@ -477,7 +514,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "updated_at", "deleted_at", "version", "syndication_allowed", "syndication_usage_terms",
         "retraction_text", "retracted_at", "sourcing",
     ),
-    "article_author": ("article_id", "position", "name"),
+    "author": (
+        "id", "slug", "name", "name_key", "bio", "url", "job_title", "created_at", "updated_at",
+    ),
+    "section": ("slug", "name", "description", "created_at", "updated_at"),
+    "article_author": ("article_id", "position", "author_id"),
     "article_tag": ("article_id", "position", "tag"),
     "claim": (
         "id", "article_id", "position", "statement", "kind", "quote", "verification", "review",
@@ -852,7 +893,10 @@ def _article(context: Context, number: int, batch: Batch) -> None:
             None, to_json(sourcing),
         )
     )  # fmt: skip
-    tables["article_author"].extend((article_id, i, name) for i, name in enumerate(authors))
+    pool = make_authors()
+    tables["article_author"].extend(
+        (article_id, i, pool[name].id) for i, name in enumerate(authors)
+    )
     tables["article_tag"].extend((article_id, i, tag) for i, tag in enumerate(tags))
     # What app.articles.schemas.representation gives for this article (tests check it).
     snapshot = {
@@ -866,7 +910,7 @@ def _article(context: Context, number: int, batch: Batch) -> None:
         "language": "en",
         "section": section,
         "tags": tags,
-        "authors": [{"name": name} for name in authors],
+        "authors": [make_authors()[name].summary for name in authors],
         "canonical_url": None,
         "status": "published",
         "published_at": stamp,
@@ -1105,7 +1149,8 @@ async def load(database_url: str, count: int, seed: int = 1) -> None:
         raise NotEmpty("The database already holds articles or sources.")
     totals = Totals()
     sources = [s.row for pool in make_sources(seed).values() for s in pool]
-    await _write(database_url, {"source": sources})
+    authors = [author.row for author in make_authors().values()]
+    await _write(database_url, {"source": sources, "author": authors, "section": section_rows()})
     totals.sources = len(sources)
     await _run_batches(database_url, seed, count, WORKERS, totals)
     if backend == "postgresql":

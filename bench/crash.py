@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import revision_store
 from app.articles.models import Article, ArticleAuthor, ArticleRevision, ArticleTag, Correction
+from app.authors.models import Author
 from app.changes.models import ChangeEvent
 from app.claims.models import Attribution, Claim
 from app.db import create_engine
@@ -216,13 +217,23 @@ async def read_tables(url: str) -> Tables:
     try:
         async with engine.connect() as connection:
 
-            async def rows(*columns: Any, order: Sequence[Any] = ()) -> list[dict[str, Any]]:
-                result = await connection.execute(select(*columns).order_by(*order))
+            async def rows(
+                *columns: Any, order: Sequence[Any] = (), join: tuple[Any, Any] | None = None
+            ) -> list[dict[str, Any]]:
+                query = select(*columns).order_by(*order)
+                if join is not None:
+                    query = query.join(*join)
+                result = await connection.execute(query)
                 return [dict(row._mapping) for row in result]
 
             articles = await rows(Article.__table__)
             tags = await rows(ArticleTag.__table__, order=[ArticleTag.position])
-            authors = await rows(ArticleAuthor.__table__, order=[ArticleAuthor.position])
+            authors = await rows(
+                ArticleAuthor.article_id,
+                Author.name,
+                order=[ArticleAuthor.position],
+                join=(Author, Author.id == ArticleAuthor.author_id),
+            )
             corrections = await rows(
                 Correction.__table__, order=[Correction.created_at, Correction.id]
             )

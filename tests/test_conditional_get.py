@@ -41,6 +41,8 @@ async def test_every_get_route_has_a_strong_etag_and_answers_304(client, session
         "{claim_id}": str(claim.id),
         "{source_id}": str(claim.attributions[0].source_id),
         "{version}": "1",
+        "{author}": "ines-calder",
+        "{slug}": "local",
     }
     paths = get_paths()
     assert len(paths) >= 15

@@ -4,7 +4,7 @@ every backend the suite runs on."""
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,13 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.articles import revision_store
-from app.articles.models import Article, ArticleRevision
+from app.articles.models import Article, ArticleAuthor, ArticleRevision
 from app.articles.search import is_search_object
+from app.authors.models import Author
 from app.db import create_engine
 from app.models import Base
 from app.ops.service import alembic_config
+from app.taxonomy.models import Section
 from tests.databases import BACKENDS, fresh_database
 
 
@@ -61,7 +63,7 @@ def test_pyproject_configures_alembic_cli() -> None:
 # such a reference inline (ALTER TABLE ADD COLUMN … REFERENCES), which it reflects with no
 # name and no ON DELETE, so the names and actions are compared on PostgreSQL alone (and
 # test_media_references_survive_on_both checks what the reference does, on both).
-ADDED_IN_PLACE = {("article", ("featured_image_id",))}
+ADDED_IN_PLACE = {("article", ("featured_image_id",)), ("author", ("avatar_id",))}
 
 
 def _added_in_place(config: Config, change: Any) -> bool:
@@ -203,3 +205,130 @@ def test_revisions_of_either_form_survive_upgrade_and_downgrade(alembic: Config)
     assert _in_session(alembic, read_old_form) == [old, new]
     tables = set(_run(alembic, lambda sync: inspect(sync).get_table_names()))
     assert "revision_piece" not in tables
+
+
+# --- 0010: authors and sections -------------------------------------------------------------
+
+# The tables as 0009 left them: a byline was names alone.
+OLD_ARTICLE_AUTHOR = sa.table(
+    "article_author",
+    sa.column("article_id", sa.Uuid()),
+    sa.column("position", sa.Integer()),
+    sa.column("name", sa.String()),
+)
+
+
+def test_bylines_and_sections_become_rows_and_come_back_on_downgrade(alembic: Config) -> None:
+    command.upgrade(alembic, "0009")
+    now = datetime.now(UTC)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    bylines = {
+        first: ["Ines Calder", "Jonas Weiß"],
+        second: [
+            "  ines   CALDER",
+            "Ada Obi",
+            "Ines-Calder",
+        ],  # the same Ines; another "ines-calder"
+    }
+    old_revision = {"id": str(first), "authors": [{"name": "Ines Calder"}], "version": 1}
+
+    async def write_old_form(session: AsyncSession) -> None:
+        for n, (article_id, section) in enumerate(((first, "us-politics"), (second, None))):
+            await session.execute(
+                sa.insert(Article.__table__).values(
+                    id=article_id,
+                    slug=f"story-{n}",
+                    headline="Story",
+                    body="Text.",
+                    body_html="<p>Text.</p>",
+                    language="en",
+                    section=section,
+                    status="draft",
+                    created_at=now + timedelta(seconds=n),
+                    updated_at=now,
+                    version=1,
+                    syndication_allowed=True,
+                    sourcing={},
+                )
+            )
+            await session.execute(
+                sa.insert(OLD_ARTICLE_AUTHOR),
+                [
+                    {"article_id": article_id, "position": i, "name": name}
+                    for i, name in enumerate(bylines[article_id])
+                ],
+            )
+        await revision_store.write(
+            session,
+            article_id=first,
+            version=1,
+            created_at=now,
+            actor="t",
+            change="created",
+            snapshot=old_revision,
+        )
+
+    _in_session(alembic, write_old_form)
+    command.upgrade(alembic, "head")
+
+    async def read_new_form(session: AsyncSession) -> dict[str, Any]:
+        authors = {a.id: a for a in await session.scalars(select(Author))}
+        links = (
+            await session.execute(
+                select(ArticleAuthor.article_id, ArticleAuthor.position, ArticleAuthor.author_id)
+            )
+        ).all()
+        revisions = list(await session.scalars(select(ArticleRevision)))
+        return {
+            "authors": sorted((a.name, a.slug, a.name_key) for a in authors.values()),
+            "bylines": {
+                article_id: [
+                    authors[a].name for _, _, a in sorted(r for r in links if r[0] == article_id)
+                ]
+                for article_id in (first, second)
+            },
+            "sections": [(s.slug, s.name) for s in await session.scalars(select(Section))],
+            "revisions": await revision_store.Reader(session).snapshots(revisions),
+        }
+
+    upgraded = _in_session(alembic, read_new_form)
+    assert upgraded["authors"] == [
+        ("Ada Obi", "ada-obi", "ada obi"),
+        ("Ines Calder", "ines-calder", "ines calder"),  # the first spelling seen
+        ("Ines-Calder", "ines-calder-2", "ines-calder"),  # another name, the same slug
+        ("Jonas Weiß", "jonas-wei", "jonas weiss"),  # slugified as articles are
+    ]
+    assert upgraded["bylines"] == {
+        first: ["Ines Calder", "Jonas Weiß"],
+        second: ["Ines Calder", "Ada Obi", "Ines-Calder"],
+    }
+    assert upgraded["sections"] == [("us-politics", "Us Politics")]
+    assert upgraded["revisions"] == [old_revision]  # kept as written
+
+    command.downgrade(alembic, "0009")
+
+    async def read_old_form(session: AsyncSession) -> dict[uuid.UUID, list[str]]:
+        rows = await session.execute(
+            sa.select(
+                OLD_ARTICLE_AUTHOR.c.article_id,
+                OLD_ARTICLE_AUTHOR.c.position,
+                OLD_ARTICLE_AUTHOR.c.name,
+            )
+        )
+        restored: dict[uuid.UUID, list[str]] = {}
+        for article_id, _, name in sorted(rows):
+            restored.setdefault(article_id, []).append(name)
+        return restored
+
+    # The names come back as the authors spell them (one spelling per author).
+    assert _in_session(alembic, read_old_form) == {
+        first: ["Ines Calder", "Jonas Weiß"],
+        second: ["Ines Calder", "Ada Obi", "Ines-Calder"],
+    }
+    tables = set(_run(alembic, lambda sync: inspect(sync).get_table_names()))
+    assert not tables & {"author", "section"}
+    section_column = _run(
+        alembic,
+        lambda sync: [c for c in inspect(sync).get_columns("article") if c["name"] == "section"],
+    )
+    assert len(section_column) == 1

@@ -105,9 +105,11 @@ def test_path_parameters_say_what_they_take() -> None:
             if parameter["in"] != "path":
                 continue
             schema, name = parameter["schema"], parameter["name"]
-            if name == "article":
+            if name in ("article", "author"):
                 assert "slug" in parameter["description"], f"{method} {path}"
                 assert schema.get("minLength") == 1
+            elif name == "slug":
+                assert path.startswith("/v1/sections/") and schema["pattern"], path
             elif name.endswith("_id"):
                 assert (schema["type"], schema["format"]) == ("string", "uuid"), name
             elif name == "name":

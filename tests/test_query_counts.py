@@ -25,6 +25,7 @@ READS = (
     "/v1/feeds/json",
     "/v1/changes?limit=100",
     "/v1/sources?limit=100",
+    "/v1/authors?limit=100",
     "/v1/tags",
     "/v1/sections",
 )
@@ -74,7 +75,9 @@ def claims(n: int) -> list[dict]:
 
 async def make_articles(session: AsyncSession, start: int, stop: int, claim_count: int) -> None:
     for i in range(start, stop):
-        await make_article(session, slug=f"pier-{i}", claims=claims(claim_count))
+        # An author of its own (and one shared): lists of authors and bylines grow too.
+        byline = [{"name": f"Pier Reporter {i}"}, {"name": "Ines Calder"}]
+        await make_article(session, slug=f"pier-{i}", claims=claims(claim_count), authors=byline)
 
 
 @pytest.mark.parametrize("url", READS)

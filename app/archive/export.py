@@ -1,4 +1,4 @@
-"""`newsdesk export`: every medium, then every article, a page at a time, as
+"""`newsdesk export`: every section, author, medium and article, a page at a time, as
 `newsdesk-export/2` lines."""
 
 import base64
@@ -14,18 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.articles import revision_store
 from app.articles.models import Article, ArticleRevision
 from app.articles.service import FULL_LOAD
+from app.authors.models import Author
 from app.db import dialect_name
 from app.media.models import Medium
 from app.media.storage import MediaStore, original_key
 from app.pagination import after
+from app.taxonomy.models import Section
 
 from .schemas import (
     FORMAT,
     ArchivedArticle,
+    ArchivedAuthor,
     ArchivedMedium,
     ArchivedRevision,
+    ArchivedSection,
     ArchiveLine,
+    AuthorLine,
     MediumLine,
+    SectionLine,
 )
 
 PAGE_SIZE = 100
@@ -68,6 +74,45 @@ async def _revisions(
     return found
 
 
+def _line(line: SectionLine | AuthorLine | MediumLine) -> bytes:
+    return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+async def _export_sections(session: AsyncSession, out: IO[bytes]) -> None:
+    """Every section, by slug, whether or not an article names it."""
+    last_slug: str | None = None
+    while True:
+        query = select(Section).order_by(Section.slug).limit(PAGE_SIZE)
+        if last_slug is not None:
+            query = query.where(Section.slug > last_slug)
+        sections = list(await session.scalars(query))
+        for section in sections:
+            out.write(
+                _line(SectionLine(format=FORMAT, section=ArchivedSection.model_validate(section)))
+            )
+        if len(sections) < PAGE_SIZE:
+            return
+        last_slug = sections[-1].slug
+
+
+async def _export_authors(session: AsyncSession, out: IO[bytes]) -> None:
+    """Every author, oldest first, whether or not an article carries them."""
+    order = (Author.created_at, Author.id)
+    last: list[Any] | None = None
+    while True:
+        page = select(Author).order_by(*order).limit(PAGE_SIZE)
+        if last is not None:
+            page = page.where(after(order, last, descending=False))
+        authors = list(await session.scalars(page))
+        for author in authors:
+            out.write(
+                _line(AuthorLine(format=FORMAT, author=ArchivedAuthor.model_validate(author)))
+            )
+        if len(authors) < PAGE_SIZE:
+            return
+        last = [authors[-1].created_at, authors[-1].id]
+
+
 async def medium_line(medium: Medium, store: MediaStore, *, with_bytes: bool) -> bytes:
     """One medium as an NDJSON line: its row, and its uploaded file unless `with_bytes` is
     off (the file then stays in the store, under the digest the line gives)."""
@@ -77,8 +122,7 @@ async def medium_line(medium: Medium, store: MediaStore, *, with_bytes: bool) ->
     columns = {
         name: getattr(medium, name) for name in ArchivedMedium.model_fields if name != "data"
     }
-    line = MediumLine(format=FORMAT, medium=ArchivedMedium(**{**columns, "data": data}))
-    return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
+    return _line(MediumLine(format=FORMAT, medium=ArchivedMedium(**columns, data=data)))
 
 
 async def _export_media(
@@ -102,13 +146,18 @@ async def _export_media(
 async def export_articles(
     session: AsyncSession, out: IO[bytes], store: MediaStore, *, media_bytes: bool = True
 ) -> int:
-    """Write every medium (its file too, unless `media_bytes` is off), then every article,
-    oldest first, to `out`; returns how many articles. Reads one snapshot of the database
-    (a single transaction; REPEATABLE READ on PostgreSQL), so what changes meanwhile is
-    written as it was when the export began."""
+    """Write every section, every medium (its file too, unless `media_bytes` is off; before
+    the authors, whose pictures they are), every author, then every article, oldest first,
+    to `out`; returns how many articles. Reads one snapshot of the database (a single
+    transaction; REPEATABLE READ on PostgreSQL), so what changes meanwhile is written as it
+    was when the export began."""
     if dialect_name(session) == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    await _export_sections(session, out)
     await _export_media(session, out, store, media_bytes)
+    session.expunge_all()
+    await _export_authors(session, out)
+    session.expunge_all()
     exported = 0
     last: list[Any] | None = None
     while True:

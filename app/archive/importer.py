@@ -31,6 +31,9 @@ from app.articles.models import (
     ArticleTag,
     Correction,
 )
+from app.authors import bylines
+from app.authors.models import Author
+from app.authors.schemas import Byline
 from app.changes import service as changes
 from app.claims.models import Attribution, Claim
 from app.db import dialect_name, take_write_lock
@@ -40,15 +43,22 @@ from app.media.models import ArticleImage, Medium
 from app.media.storage import MediaStore, original_key
 from app.pagination import after
 from app.sources.models import Source
+from app.taxonomy import service as sections
+from app.taxonomy.models import Section
 
 from .schemas import (
-    READABLE,
+    FORMAT,
+    FORMAT_1,
+    AnyLine,
     ArchivedArticle,
     ArchivedClaim,
     ArchivedMedium,
     ArchivedSource,
     ArchiveLine,
+    ArchiveLineV1,
+    AuthorLine,
     MediumLine,
+    SectionLine,
 )
 
 PAGE_SIZE = 500
@@ -59,22 +69,34 @@ class ImportRefused(Exception):
     """The file cannot be imported here; nothing was stored."""
 
 
-def parse_line(number: int, raw: bytes) -> ArchiveLine | MediumLine:
+LINES: dict[str, tuple[type[AnyLine], ...]] = {
+    FORMAT: (SectionLine, AuthorLine, MediumLine, ArchiveLine),
+    FORMAT_1: (ArchiveLineV1,),
+}
+
+
+def _kind(data: dict[str, Any]) -> type[AnyLine]:
+    given = data["format"]
+    for kind in LINES[given]:
+        if kind.model_fields.keys() - {"format", "revisions"} <= data.keys():
+            return kind
+    return LINES[given][-1]  # an article line, whose errors then say what is missing
+
+
+def parse_line(number: int, raw: bytes) -> AnyLine:
     """One line of the file, or ImportRefused naming the line and what is wrong with it."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise ImportRefused(f"Line {number} is not valid JSON: {error}.") from None
     given = data.get("format") if isinstance(data, dict) else None
-    if given not in READABLE:
+    if given not in LINES:
         raise ImportRefused(
             f"Line {number} is not in a format this version reads "
-            f"(format {given!r}; expected one of {', '.join(READABLE)})."
+            f"(format {given!r}; expected {FORMAT!r} or {FORMAT_1!r})."
         )
     try:
-        if "medium" in data:
-            return MediumLine.model_validate(data)
-        return ArchiveLine.model_validate(data)
+        return _kind(data).model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
@@ -86,13 +108,20 @@ async def _refuse_unless_empty(session: AsyncSession) -> None:
     if dialect_name(session) == "postgresql":
         # Writers wait until the import commits, so the database is still empty when it does.
         await session.execute(text("LOCK TABLE article IN SHARE ROW EXCLUSIVE MODE"))
-    articles = await session.scalar(select(func.count()).select_from(Article))
-    sources = await session.scalar(select(func.count()).select_from(Source))
-    media = await session.scalar(select(func.count()).select_from(Medium))
-    if articles or sources or media:
+    held = {
+        name: await session.scalar(select(func.count()).select_from(model))
+        for name, model in (
+            ("articles", Article),
+            ("sources", Source),
+            ("authors", Author),
+            ("sections", Section),
+            ("media", Medium),
+        )
+    }
+    if any(held.values()):
+        counts = ", ".join(f"{count} {name}" for name, count in held.items())
         raise ImportRefused(
-            f"The database already holds {articles} articles, {sources} sources and {media} "
-            "media; import only into an empty database."
+            f"The database already holds {counts}; import only into an empty database."
         )
 
 
@@ -130,23 +159,64 @@ def _claim(data: ArchivedClaim) -> Claim:
     )
 
 
-def _medium_id(number: int, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ImportRefused(
-            f"Line {number}: the body shows media:{value}, not a medium id."
-        ) from None
-
-
-def _article(data: ArchivedArticle) -> Article:
+def _article(data: ArchivedArticle, authors: list[ArticleAuthor]) -> Article:
     return Article(
         **data.model_dump(exclude={"authors", "tags", "corrections", "claims"}),
-        author_rows=[ArticleAuthor(position=i, name=a.name) for i, a in enumerate(data.authors)],
+        author_rows=authors,
         tag_rows=[ArticleTag(position=i, tag=tag) for i, tag in enumerate(data.tags)],
         correction_rows=[Correction(**c.model_dump()) for c in data.corrections],
         claims=[_claim(claim) for claim in data.claims],
     )
+
+
+async def _byline(session: AsyncSession, line: ArchiveLine | ArchiveLineV1) -> list[ArticleAuthor]:
+    """The article's author rows: by the ids a `/2` line gives (its author lines came
+    before), or by the names a `/1` line gives, matched or created as a write's are; a `/1`
+    line's section is created from its slug."""
+    if isinstance(line, ArchiveLine):
+        return [ArticleAuthor(position=i, author_id=a) for i, a in enumerate(line.article.authors)]
+    await sections.ensure(session, line.article.section)
+    named = [Byline(name=author.name) for author in line.article.authors]
+    found = await bylines.resolve(session, named)
+    return [ArticleAuthor(position=i, author=author) for i, author in enumerate(found)]
+
+
+async def _medium(number: int, data: ArchivedMedium, store: MediaStore, max_pixels: int) -> Medium:
+    """The medium as it was; its file put back in the store and its renditions made again
+    (or, for a line without the file, found in the store already)."""
+    columns = data.model_dump(exclude={"data"})
+    if data.digest is None:
+        return Medium(**columns)
+    if data.data is None:
+        if not await store.exists(original_key(data.digest)):
+            raise ImportRefused(
+                f"Line {number} leaves medium {data.id}'s file in the media store, which does "
+                f"not hold it ({original_key(data.digest)})."
+            )
+        return Medium(**columns)
+    try:
+        file = base64.b64decode(data.data, validate=True)
+    except binascii.Error:
+        raise ImportRefused(f"Line {number}: medium {data.id}'s data is not base64.") from None
+    if hashlib.sha256(file).hexdigest() != data.digest:
+        raise ImportRefused(f"Line {number}: medium {data.id}'s data does not match its digest.")
+    try:
+        renditions = await media.store_upload(store, file, max_pixels, data.focal_x, data.focal_y)
+    except NotAcceptable as refused:
+        raise ImportRefused(f"Line {number}: medium {data.id}'s file {refused}.") from None
+    return Medium(**{**columns, "renditions": renditions})
+
+
+def _body_images(number: int, article: ArchivedArticle) -> list[ArticleImage]:
+    """Which media the body shows, derived from it as on every write."""
+    shown = []
+    for medium_id in media_ids(article.body):
+        try:
+            shown.append(ArticleImage(article_id=article.id, medium_id=uuid.UUID(medium_id)))
+        except ValueError:
+            message = f"Line {number}: the body shows media:{medium_id}, not a medium id."
+            raise ImportRefused(message) from None
+    return shown
 
 
 async def _flush(session: AsyncSession, number: int) -> None:
@@ -187,38 +257,13 @@ async def _record_changes(session: AsyncSession) -> None:
         session.expunge_all()
 
 
-async def _medium(number: int, data: ArchivedMedium, store: MediaStore, max_pixels: int) -> Medium:
-    """The medium as it was; its file put back in the store and its renditions made again
-    (or, for a line without the file, found in the store already)."""
-    columns = data.model_dump(exclude={"data"})
-    if data.digest is None:
-        return Medium(**columns)
-    if data.data is None:
-        if not await store.exists(original_key(data.digest)):
-            raise ImportRefused(
-                f"Line {number} leaves medium {data.id}'s file in the media store, which does "
-                f"not hold it ({original_key(data.digest)})."
-            )
-        return Medium(**columns)
-    try:
-        file = base64.b64decode(data.data, validate=True)
-    except binascii.Error:
-        raise ImportRefused(f"Line {number}: medium {data.id}'s data is not base64.") from None
-    if hashlib.sha256(file).hexdigest() != data.digest:
-        raise ImportRefused(f"Line {number}: medium {data.id}'s data does not match its digest.")
-    try:
-        renditions = await media.store_upload(store, file, max_pixels, data.focal_x, data.focal_y)
-    except NotAcceptable as refused:
-        raise ImportRefused(f"Line {number}: medium {data.id}'s file {refused}.") from None
-    return Medium(**{**columns, "renditions": renditions})
-
-
 async def import_articles(
     session: AsyncSession, lines: Iterable[bytes], store: MediaStore, max_pixels: int
 ) -> int:
-    """Store every line's medium, or article with its claims, sources and revisions, then
-    the changes feed's events; returns how many articles. Raises ImportRefused (the caller
-    rolls back) if the database is not empty or a line is not a valid one."""
+    """Store every line's section, author, medium (its file in `store`), or article with its
+    claims, sources and revisions, then the changes feed's events; returns how many
+    articles. Raises ImportRefused (the caller rolls back) if the database is not empty or
+    a line is not a valid one."""
     await take_write_lock(session)
     await _refuse_unless_empty(session)
     sources: dict[uuid.UUID, tuple[int, ArchivedSource]] = {}
@@ -227,6 +272,14 @@ async def import_articles(
         if not raw.strip():
             continue
         line = parse_line(number, raw)
+        if isinstance(line, SectionLine):
+            session.add(Section(**line.section.model_dump()))
+            await _flush(session, number)
+            continue
+        if isinstance(line, AuthorLine):
+            session.add(Author(**line.author.model_dump()))
+            await _flush(session, number)
+            continue
         if isinstance(line, MediumLine):
             session.add(await _medium(number, line.medium, store, max_pixels))
             await _flush(session, number)
@@ -234,12 +287,9 @@ async def import_articles(
         session.add_all(
             Source(**s.model_dump()) for s in _new_sources(number, line.article, sources)
         )
-        session.add(_article(line.article))
+        session.add(_article(line.article, await _byline(session, line)))
         await _flush(session, number)
-        # Which media the body shows is derived from it, as on every write.
-        for medium_id in media_ids(line.article.body):
-            medium = _medium_id(number, medium_id)
-            session.add(ArticleImage(article_id=line.article.id, medium_id=medium))
+        session.add_all(_body_images(number, line.article))
         await _flush(session, number)
         # No relationship ties revisions to their article: they go in once it is stored.
         for revision in line.revisions:

@@ -1,19 +1,19 @@
-"""The lines of a `newsdesk-export/1` file: the stored rows, read from the ORM on export and
-validated on import. Field names are the column names, so nothing is renamed on the way."""
+"""The lines of a `newsdesk-export/2` file (and of the `/1` files before it): the stored rows,
+read from the ORM on export and validated on import. Field names are the column names, so
+nothing is renamed on the way."""
 
 import uuid
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
 
 from app.articles.models import ArticleStatus
 from app.claims.models import AnchorStatus, AttributionRole, ClaimKind, Verification
 from app.sources.models import SourceKind
 
-# `/2` adds media: a line of its own for each, before the articles, and an article's
-# featured image. A `/1` file (no media) still imports.
 FORMAT = "newsdesk-export/2"
-READABLE = ("newsdesk-export/1", FORMAT)
+# Before authors and sections were resources: a byline was names alone.
+FORMAT_1 = "newsdesk-export/1"
 
 
 class Stored(BaseModel):
@@ -68,7 +68,29 @@ class ArchivedCorrection(Stored):
     created_at: AwareDatetime
 
 
+class ArchivedSection(Stored):
+    slug: str
+    name: str
+    description: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
 class ArchivedAuthor(Stored):
+    id: uuid.UUID
+    slug: str
+    name: str
+    # The matching key is stored as it was, not worked out again.
+    name_key: str
+    bio: str | None
+    url: str | None
+    job_title: str | None
+    avatar_id: uuid.UUID | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class FormerByline(Stored):
     name: str
 
 
@@ -95,13 +117,26 @@ class ArchivedArticle(Stored):
     syndication_usage_terms: str | None
     retraction_text: str | None
     retracted_at: AwareDatetime | None
-    # Not in `/1` files, whose articles show no media.
-    featured_image_id: uuid.UUID | None = None
-    featured_image_caption: str | None = None
-    authors: list[ArchivedAuthor]
+    featured_image_id: uuid.UUID | None
+    featured_image_caption: str | None
+    # The byline: the authors' ids, in order (each author is a line of its own).
+    authors: list[uuid.UUID]
     tags: list[str]
     corrections: list[ArchivedCorrection]
     claims: list[ArchivedClaim]
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _ids(cls, authors: Any) -> Any:
+        # From the ORM, the article's authors themselves.
+        return [getattr(author, "id", author) for author in authors]
+
+
+class ArchivedArticleV1(ArchivedArticle):
+    authors: list[FormerByline]  # type: ignore[assignment]
+    # `/1` came before media: no article showed one.
+    featured_image_id: None = None
+    featured_image_caption: None = None
 
 
 class ArchivedRevision(Stored):
@@ -110,12 +145,6 @@ class ArchivedRevision(Stored):
     actor: str
     change: str
     snapshot: dict[str, Any]
-
-
-class ArchiveLine(Stored):
-    format: Literal["newsdesk-export/1", "newsdesk-export/2"]
-    article: ArchivedArticle
-    revisions: list[ArchivedRevision]
 
 
 class ArchivedMedium(Stored):
@@ -144,3 +173,28 @@ class ArchivedMedium(Stored):
 class MediumLine(Stored):
     format: Literal["newsdesk-export/2"]
     medium: ArchivedMedium
+
+
+class SectionLine(Stored):
+    format: Literal["newsdesk-export/2"]
+    section: ArchivedSection
+
+
+class AuthorLine(Stored):
+    format: Literal["newsdesk-export/2"]
+    author: ArchivedAuthor
+
+
+class ArchiveLine(Stored):
+    format: Literal["newsdesk-export/2"]
+    article: ArchivedArticle
+    revisions: list[ArchivedRevision]
+
+
+class ArchiveLineV1(Stored):
+    format: Literal["newsdesk-export/1"]
+    article: ArchivedArticleV1
+    revisions: list[ArchivedRevision]
+
+
+AnyLine = SectionLine | AuthorLine | MediumLine | ArchiveLine | ArchiveLineV1

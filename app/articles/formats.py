@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import WithJsonSchema
 
+from app.authors.schemas import AuthorSummary
 from app.claims.models import AttributionRole
 from app.claims.schemas import ClaimRead, Review
 from app.errors import Invalid
@@ -210,7 +211,7 @@ def jsonld(article: ArticleRead, settings: Settings, now: datetime) -> JsonObjec
             "inLanguage": article.language,
             "articleSection": article.section,
             "keywords": article.tags,
-            "author": [{"@type": "Person", "name": author.name} for author in article.authors],
+            "author": [_author_node(author, base) for author in article.authors],
             "image": _image_objects(article.featured_image) if article.featured_image else None,
             "publisher": {
                 "@type": "NewsMediaOrganization",
@@ -258,6 +259,22 @@ def _image_objects(image: MediumRead) -> list[JsonObject]:
         )
         for rendition in (image.shown(MAX_JSONLD_WIDTH), *image.crops())
     ]
+
+
+def _author_node(author: AuthorSummary, base: str) -> JsonObject:
+    """An author as a schema.org `Person`: their own page as `url`, else theirs here."""
+    return _present(
+        {
+            "@type": "Person",
+            "name": author.name,
+            "url": author.url or author_page(base, author),
+            "jobTitle": author.job_title,
+        }
+    )
+
+
+def author_page(base: str, author: AuthorSummary) -> str:
+    return f"{base}/v1/authors/{author.slug}"
 
 
 def _work_status(article: ArticleRead, now: datetime) -> str:
@@ -419,7 +436,7 @@ def ninjs(article: ArticleRead, settings: Settings, now: datetime) -> JsonObject
             ],
             "by": byline([author.name for author in article.authors]),
             "people": [
-                *({"name": author.name, "rel": "author"} for author in article.authors),
+                *(_author_person(author, base) for author in article.authors),
                 *(
                     _mentioned(source, base)
                     for source in sources
@@ -500,6 +517,17 @@ def _pub_status(article: ArticleRead, now: datetime) -> str:
     if article.status is ArticleStatus.retracted:
         return "canceled"
     return "usable" if is_live(article, now) else "withheld"
+
+
+def _author_person(author: AuthorSummary, base: str) -> JsonObject:
+    """An author among ninjs `people`: identified by their resource here (`uri`, by id:
+    it never changes) and by their slug (`literal`)."""
+    return {
+        "name": author.name,
+        "rel": "author",
+        "uri": f"{base}/v1/authors/{author.id}",
+        "literal": author.slug,
+    }
 
 
 def _mentioned(source: SourceSummary, base: str) -> JsonObject:

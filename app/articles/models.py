@@ -27,6 +27,7 @@ from app.media.service import representation as medium_representation
 from .body import plain_text
 
 if TYPE_CHECKING:
+    from app.authors.models import Author
     from app.claims.models import Claim
     from app.media.models import Medium
 
@@ -105,7 +106,8 @@ class Article(Base):
     # Rendered on every write (Markdown → sanitised HTML with claim spans) so reads stay cheap.
     body_html: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(35))
-    section: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The section's slug; the section row holds its name (see taxonomy.service.ensure).
+    section: Mapped[str | None] = mapped_column(ForeignKey("section.slug"), index=True)
     canonical_url: Mapped[str | None] = mapped_column(String(2048))
     status: Mapped[ArticleStatus] = mapped_column(
         SAEnum(ArticleStatus, native_enum=False, length=16, validate_strings=True)
@@ -166,8 +168,8 @@ class Article(Base):
         return [row.tag for row in self.tag_rows]
 
     @property
-    def authors(self) -> list[dict[str, str]]:
-        return [{"name": row.name} for row in self.author_rows]
+    def authors(self) -> list["Author"]:
+        return [row.author for row in self.author_rows]
 
     @property
     def featured_image(self) -> dict[str, Any] | None:
@@ -232,7 +234,9 @@ class ArticleAuthor(Base):
         ForeignKey("article.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("author.id"), index=True)
+
+    author: Mapped["Author"] = relationship(lazy="raise")
 
 
 class ArticleTag(Base):

@@ -1,5 +1,6 @@
 """Listing articles: filters, sort orders, full-text search and keyset pagination."""
 
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -9,10 +10,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.authors.models import Author
 from app.claims.models import Attribution, Claim
 from app.db import AnySelect, dialect_name
 from app.errors import Forbidden
 from app.pagination import Keyset, count_rows, fetch_page
+from app.slugs import slugify
+from app.sources.models import fold
 
 from . import search
 from .models import Article, ArticleAuthor, ArticleStatus, ArticleTag
@@ -63,8 +67,11 @@ def _filtered(query: AnySelect, filters: ArticleFilters, sees_drafts: bool) -> A
     if filters.syndicable_only:
         query = query.where(Article.syndication_allowed.is_(True))
     if filters.section:
-        # Sections are stored lower-case: `World` finds `world`, as tags do.
-        query = query.where(Article.section == filters.section.lower())
+        # By slug; a section's name as derived from its slug finds it too (`World` finds
+        # `world`, `Us Politics` finds `us-politics`), as clients that read the sections'
+        # `name` before sections had slugs of their own filter by it.
+        section = filters.section
+        query = query.where(Article.section == slugify(section, fallback=section.lower()))
     for tag in filters.tags:
         query = query.where(
             select(ArticleTag.id)
@@ -76,7 +83,7 @@ def _filtered(query: AnySelect, filters: ArticleFilters, sees_drafts: bool) -> A
             select(ArticleAuthor.id)
             .where(
                 ArticleAuthor.article_id == Article.id,
-                func.lower(ArticleAuthor.name) == filters.author.lower(),
+                ArticleAuthor.author_id.in_(_authors_named(filters.author)),
             )
             .exists()
         )
@@ -94,6 +101,15 @@ def _filtered(query: AnySelect, filters: ArticleFilters, sees_drafts: bool) -> A
     if filters.published_before:
         query = query.where(Article.published_at < filters.published_before)
     return query
+
+
+def _authors_named(reference: str) -> AnySelect:
+    """The author a filter names: by slug or id, or (as before authors had either) by name,
+    in any case and spacing."""
+    named = (Author.slug == reference) | (Author.name_key == fold(reference))
+    with contextlib.suppress(ValueError):
+        named |= Author.id == uuid.UUID(reference)
+    return select(Author.id).where(named)
 
 
 # What a listing's page reads before anything else: enough to tell each article's

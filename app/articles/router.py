@@ -29,6 +29,7 @@ from .responses import written
 from .schemas import (
     ArticlePatch,
     ArticleRead,
+    ArticleRevisionRead,
     ArticleView,
     ArticleWrite,
     BulkReport,
@@ -109,10 +110,17 @@ async def list_articles(
     session: Session,
     caller: Reader,
     view: ListProjection,
-    section: Annotated[str | None, Query(description="Only this section, e.g. `politics`.")] = None,
+    section: Annotated[
+        str | None,
+        Query(description="Only this section, by its slug, e.g. `politics` (any case)."),
+    ] = None,
     tag: Annotated[list[str], Query(description="Repeatable; all must match.")] = [],  # noqa: B006
     author: Annotated[
-        str | None, Query(description="Only articles by this author (name; any case).")
+        str | None,
+        Query(
+            description="Only articles by this author: their slug or id (or, as before "
+            "authors had either, their name, in any case and spacing)."
+        ),
     ] = None,
     source: Annotated[
         uuid.UUID | None, Query(description="Articles with a claim attributed to this source.")
@@ -402,7 +410,7 @@ async def list_revisions(
 
 @router.get(
     "/{article}/revisions/{version}",
-    response_model=ArticleRead,
+    response_model=ArticleRevisionRead,
     dependencies=[CanWrite],
     responses={
         **AUTH_ERRORS,

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from app.authors.schemas import AuthorSummary, Byline
 from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, ClaimRead, ClaimWrite
 from app.errors import Invalid
 from app.fields import NO_NUL, Slug, UTCTime, WebUrl, text
@@ -45,12 +46,10 @@ Section = Annotated[
     str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64, examples=["world"])
 ]
 Tag = Annotated[str, text(64, 1)]
-
-
-class Author(BaseModel):
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
-
-    name: Annotated[str, text(200, 1)]
+BYLINE = (
+    "The byline, in order: each author by `id`, or by `name` (matched to an existing author "
+    "regardless of case and spacing, else created)."
+)
 
 
 class FeaturedImageWrite(BaseModel):
@@ -92,7 +91,7 @@ class ArticleWrite(BaseModel):
     language: Language = "en"
     section: Section | None = None
     tags: Annotated[list[Tag], Field(max_length=50)] = []
-    authors: Annotated[list[Author], Field(max_length=20)] = []
+    authors: Annotated[list[Byline], Field(max_length=20, description=BYLINE)] = []
     canonical_url: WebUrl | None = None
     syndication: Syndication = Syndication()
     featured_image: FeaturedImageWrite | None = None
@@ -121,7 +120,7 @@ class ArticlePatch(BaseModel):
     language: Language | None = None
     section: Section | None = None
     tags: Annotated[list[Tag], Field(max_length=50)] | None = None
-    authors: Annotated[list[Author], Field(max_length=20)] | None = None
+    authors: Annotated[list[Byline], Field(max_length=20, description=BYLINE)] | None = None
     canonical_url: WebUrl | None = None
     syndication: SyndicationPatch | None = None
     featured_image: FeaturedImageWrite | None = None
@@ -184,7 +183,7 @@ class ArticleRead(BaseModel):
     language: str
     section: str | None
     tags: list[str]
-    authors: list[Author]
+    authors: list[AuthorSummary] = Field(description="The byline, in order.")
     canonical_url: str | None
     status: ArticleStatus
     published_at: datetime | None
@@ -215,6 +214,23 @@ class ArticleRead(BaseModel):
 
 def _nothing_required(schema: dict[str, Any]) -> None:
     schema.pop("required", None)
+
+
+class FormerByline(BaseModel):
+    """An author as revisions stored before authors were resources of their own keep them
+    (the name alone): a revision is kept as it was written."""
+
+    name: str
+
+
+class ArticleRevisionRead(ArticleRead):
+    """The article as it stood at one version."""
+
+    # Wider than ArticleRead's (which is what it documents): what old revisions hold.
+    authors: list[AuthorSummary | FormerByline] = Field(  # type: ignore[assignment]
+        description="The byline, in order; revisions written before authors had ids and "
+        "slugs (December 2026) give only each author's `name`."
+    )
 
 
 class ArticleFields(ArticleRead):
@@ -339,5 +355,6 @@ class RevisionSummary(BaseModel):
     actor: str = Field(description="The name of the API key that made the change.")
     change: str = Field(
         description="created, updated, replaced, claim_added, claim_updated, claim_removed, "
-        "published, unpublished, retracted, corrected or deleted."
+        "published, unpublished, retracted, corrected, deleted or author_updated (a "
+        "change to one of its authors: name, slug, URL or job title)."
     )

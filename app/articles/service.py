@@ -1,23 +1,25 @@
 import enum
-import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.authors import bylines
+from app.authors.models import Author
+from app.authors.schemas import Byline
 from app.changes import service as changes
 from app.claims import rows as claim_rows
 from app.claims.models import Attribution, Claim
-from app.db import dialect_name
 from app.errors import Conflict, Forbidden, Gone, NotFound
 from app.media.models import ArticleImage
+from app.slugs import free_slug, slugify
 from app.sources.models import SourceKind
+from app.taxonomy import service as sections
 
 from . import images, revision_store
 from .body import Span, plain_text, render_html
@@ -30,11 +32,11 @@ from .models import (
     is_public,
     went_live,
 )
-from .schemas import ArticlePatch, ArticleWrite, Author, FeaturedImageWrite, representation
+from .schemas import ArticlePatch, ArticleWrite, FeaturedImageWrite, representation
 
-SLUG_MAX = 120
 METADATA_LOAD = (
-    selectinload(Article.author_rows),
+    # The author rides along with its row (a join, not one more query).
+    selectinload(Article.author_rows).joinedload(ArticleAuthor.author),
     selectinload(Article.tag_rows),
     selectinload(Article.correction_rows),
     selectinload(Article.featured_medium),
@@ -116,39 +118,9 @@ def check_visible(article: Any, reference: str, *, sees_drafts: bool) -> None:
         raise ArticleNotFound(reference)
 
 
-def slugify(headline: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", headline).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > SLUG_MAX - 4:
-        slug = slug[: SLUG_MAX - 4].rsplit("-", 1)[0]
-    return slug or "article"
-
-
 async def _free_slug(session: AsyncSession, headline: str) -> str:
-    base = slugify(headline)
-    if dialect_name(session) == "postgresql":
-        # Writers deriving a slug from the same headline take turns until commit, so two
-        # of them never pick the same free one.
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base))))
-    taken = set(
-        await session.scalars(
-            select(Article.slug).where(
-                (Article.slug == base) | Article.slug.startswith(base + "-", autoescape=True)
-            )
-        )
-    ) | set(
-        await session.scalars(
-            select(FormerSlug.slug).where(
-                (FormerSlug.slug == base) | FormerSlug.slug.startswith(base + "-", autoescape=True)
-            )
-        )
-    )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    # A slug an article had before a rename still answers for it (a redirect): not free.
+    return await free_slug(session, slugify(headline), [Article.slug, FormerSlug.slug])
 
 
 async def _check_slug_free(
@@ -222,6 +194,8 @@ class Change(enum.StrEnum):
     retracted = "retracted"
     corrected = "corrected"
     deleted = "deleted"
+    # What the article shows of one of its authors changed (see authors.service.update).
+    author_updated = "author_updated"
 
 
 async def save(
@@ -265,8 +239,13 @@ def _unchanged(article: Article, before: dict[str, Any]) -> bool:
     return representation(article) == before
 
 
-def _authors(authors: Sequence[Author]) -> list[ArticleAuthor]:
-    return [ArticleAuthor(position=i, name=a.name) for i, a in enumerate(authors)]
+async def _authors(session: AsyncSession, given: Sequence[Byline]) -> list[ArticleAuthor]:
+    """The byline's rows: each author once, where first named."""
+    found = await bylines.resolve(session, given)
+    authors: dict[uuid.UUID | None, Author] = {}
+    for author in found:
+        authors.setdefault(author.id, author)
+    return [ArticleAuthor(position=i, author=a) for i, a in enumerate(authors.values())]
 
 
 def _tags(tags: Sequence[str]) -> list[ArticleTag]:
@@ -299,6 +278,7 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
     if data.slug is not None:
         await _check_slug_free(session, data.slug)
     slug = data.slug or await _free_slug(session, data.headline)
+    fields = await _fields(session, data)
     now = datetime.now(UTC)
     article = Article(
         id=uuid.uuid4(),
@@ -310,7 +290,7 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
         correction_rows=[],
         claims=[],
         body_media=[],
-        **_fields(data),
+        **fields,
     )
     await _feature(session, article, data.featured_image)
     await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
@@ -318,7 +298,10 @@ async def create(session: AsyncSession, data: ArticleWrite, actor: str) -> Artic
     return await save(session, article, actor, Change.created)
 
 
-def _fields(data: ArticleWrite) -> dict[str, Any]:
+async def _fields(session: AsyncSession, data: ArticleWrite) -> dict[str, Any]:
+    """The article's columns and rows from `data`; the authors it names exist after this,
+    and so does its section."""
+    await sections.ensure(session, data.section)
     return {
         "headline": data.headline,
         "deck": data.deck,
@@ -328,7 +311,7 @@ def _fields(data: ArticleWrite) -> dict[str, Any]:
         "canonical_url": data.canonical_url,
         "syndication_allowed": data.syndication.allowed,
         "syndication_usage_terms": data.syndication.usage_terms,
-        "author_rows": _authors(data.authors),
+        "author_rows": await _authors(session, data.authors),
         "tag_rows": _tags(data.tags),
     }
 
@@ -341,7 +324,7 @@ async def replace(
     before = representation(article)
     if data.slug is not None:
         await _rename(session, article, data.slug)
-    for name, value in _fields(data).items():
+    for name, value in (await _fields(session, data)).items():
         setattr(article, name, value)
     await _feature(session, article, data.featured_image)
     await claim_rows.replace_all(session, article.claims, data.claims, plain_text(data.body))
@@ -357,6 +340,8 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     if "slug" in given:
         assert data.slug is not None
         await _rename(session, article, data.slug)
+    if "section" in given:
+        await sections.ensure(session, data.section)
     for name in ("headline", "deck", "body", "section", "canonical_url"):
         if name in given:
             setattr(article, name, getattr(data, name))
@@ -365,7 +350,7 @@ async def patch(session: AsyncSession, article: Article, data: ArticlePatch, act
     if "tags" in given:
         article.tag_rows = _tags(data.tags or [])
     if "authors" in given:
-        article.author_rows = _authors(data.authors or [])
+        article.author_rows = await _authors(session, data.authors or [])
     if "featured_image" in given:
         await _feature(session, article, data.featured_image)
     if "syndication" in given:

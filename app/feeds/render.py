@@ -22,6 +22,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from app.articles.schemas import ArticleRead
+from app.authors.schemas import AuthorSummary
 from app.fields import rfc3339
 from app.media.schemas import RenditionRead
 
@@ -146,6 +147,19 @@ def rss(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
     return feed.rss_str(pretty=True)
 
 
+def _atom_person(author: AuthorSummary) -> dict[str, str]:
+    """An Atom person: the name, and the author's own page as `uri` when they have one."""
+    person = {"name": _xml(author.name)}
+    if author.url:
+        person["uri"] = _xml(author.url)
+    return person
+
+
+def author_url(channel: Channel, author: AuthorSummary) -> str:
+    """The author's own page, else their resource in this API."""
+    return author.url or f"{channel.base_url}/v1/authors/{author.slug}"
+
+
 def atom(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
     """Atom 1.0 (RFC 4287): summary is the deck, content the full HTML; the feed's author
     covers entries without a byline. Titles, summary, rights and names are text constructs
@@ -160,7 +174,7 @@ def atom(channel: Channel, articles: Sequence[ArticleRead]) -> bytes:
         entry.id(item_id(article))
         _common_entry(entry, channel, article, _xml)
         if article.authors:
-            entry.author([{"name": _xml(a.name)} for a in article.authors])
+            entry.author([_atom_person(a) for a in article.authors])
         # The only link: feedgen 1.0 drops the attributes of entry links, and a link without
         # `rel` is an alternate, of which an entry may have one (per type).
         entry.link(href=_xml(article_url(channel, article)), rel="alternate")
@@ -219,7 +233,7 @@ def _json_item(channel: Channel, article: ArticleRead) -> dict[str, Any]:
         "content_html": article.body_html,
         "date_published": rfc3339(article.published_at or article.updated_at),
         "date_modified": rfc3339(item_updated(article)),
-        "authors": [{"name": a.name} for a in article.authors],
+        "authors": [{"name": a.name, "url": author_url(channel, a)} for a in article.authors],
         "tags": list(dict.fromkeys(c["term"] for c in categories(channel, article))),
         "language": article.language,
         "image": shown.url if shown else None,

@@ -10,7 +10,8 @@ from app.articles import service as articles
 from app.articles import workflow
 from app.articles.body import plain_text
 from app.articles.models import Article
-from app.articles.schemas import ArticleWrite, Author, Body
+from app.articles.schemas import ArticleWrite, Body
+from app.authors.schemas import Byline
 from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, AnchorWrite, AttributionWrite, ClaimWrite
 from app.errors import Invalid, field_message
 
@@ -160,7 +161,7 @@ def draft(raw: Raw) -> ArticleWrite:
             body=body,
             section=raw.section,
             tags=raw.tags,
-            authors=[Author(name=name) for name in story.authors],
+            authors=[Byline(name=name) for name in story.authors],
             canonical_url=raw.url,
             claims=claims,
         )

@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.archive import export, importer
 from app.articles.models import Article, ArticleRevision
+from app.articles.service import FULL_LOAD
 from app.auth import service as keys
 from app.auth.scopes import Scope
+from app.authors.models import Author
 from app.changes.models import ChangeEvent, ScheduledChange
 from app.claims.models import Attribution, Claim
 from app.db import create_engine, get_sessionmaker
@@ -35,6 +37,7 @@ from app.media.storage import MediaStore
 from app.ops.service import alembic_config
 from app.settings import Settings
 from app.sources.models import Source
+from app.taxonomy.models import Section
 from tests.databases import BACKENDS, fresh_database
 from tests.factories import article_data
 from tests.helpers import ROOT, count_rows, newsdesk, replay
@@ -52,6 +55,8 @@ STORED = (
     ChangeEvent,
     ScheduledChange,
     Medium,
+    Author,
+    Section,
 )
 OFFICIALS = {"name": "Senior officials", "kind": "anonymous", "affiliation": "Port ministry"}
 REVIEW = {
@@ -207,6 +212,9 @@ async def newsroom(live: Live) -> dict[str, str]:
     )
     assert photo_of_pier.status_code == 201, photo_of_pier.text
     await _call(live, "POST", "/v1/media", json={"url": "https://dam.example/wall.jpg"})
+    ines = (await _call(live, "GET", "/v1/authors", params={"q": "ines"}))["data"][0]
+    avatar = {"avatar": {"id": photo_of_pier.json()["id"]}}
+    await _call(live, "PATCH", f"/v1/authors/{ines['id']}", json=avatar)
     pier = await create("pier-closes", featured_image={"id": photo_of_pier.json()["id"]})
     await publish(pier, now - timedelta(days=2))
     claim = await _call(
@@ -282,13 +290,32 @@ async def test_export_import_export_is_byte_identical_on_every_backend(
     assert exported.stderr.strip() == f"Exported {len(newsroom)} articles."
 
     every = [orjson.loads(line) for line in archive.read_bytes().splitlines()]
-    media, lines = every[:2], every[2:]
-    assert [line["article"]["slug"] for line in lines] == list(newsroom)
     assert {line["format"] for line in every} == {"newsdesk-export/2"}
+    # Sections first, then media, authors (whose pictures are media), then articles.
+    order = ["section", "medium", "author", "article"]
+    kinds = [next(k for k in order if k in line) for line in every]
+    assert kinds == sorted(kinds, key=order.index)
+    media_ids = [line["medium"]["id"] for line in every if "medium" in line]
+    assert [line["section"]["slug"] for line in every if "section" in line] == [
+        "business",
+        "local",
+    ]
+    authors = {line["author"]["name"]: line["author"] for line in every if "author" in line}
+    assert sorted(authors) == ["Ines Calder", "Jonas Weiß"]
+    assert authors["Jonas Weiß"]["slug"] == "jonas-wei"
+    assert authors["Ines Calder"]["avatar_id"] == media_ids[0]
     # The uploaded file travels with the export; the external image is its URL.
-    assert media[0]["medium"]["data"] and media[0]["medium"]["digest"]
-    assert media[1]["medium"]["url"] == "https://dam.example/wall.jpg"
-    assert media[1]["medium"]["data"] is None
+    media = [line["medium"] for line in every if "medium" in line]
+    assert media[0]["data"] and media[0]["digest"]
+    assert media[1]["url"] == "https://dam.example/wall.jpg"
+    assert media[1]["data"] is None
+    lines = [line for line in every if "article" in line]
+    assert [line["article"]["slug"] for line in lines] == list(newsroom)
+    by_slug_authors = {line["article"]["slug"]: line["article"]["authors"] for line in lines}
+    assert by_slug_authors["ferry-timetable"] == [
+        authors["Ines Calder"]["id"],
+        authors["Jonas Weiß"]["id"],
+    ]
     for line in lines:  # every version is there, each with its snapshot
         versions = [revision["version"] for revision in line["revisions"]]
         assert versions == list(range(1, line["article"]["version"] + 1))
@@ -318,7 +345,8 @@ async def test_out_file_and_stdout_give_the_same_bytes(
     assert written.returncode == printed.returncode == 0
     assert written.stdout == b""
     assert printed.stdout == archive.read_bytes()
-    assert len(printed.stdout.splitlines()) == len(newsroom) + 2  # and the two media
+    articles = [line for line in printed.stdout.splitlines() if b'"article":' in line]
+    assert len(articles) == len(newsroom)
 
 
 async def test_imported_articles_read_back_identically(
@@ -476,14 +504,16 @@ async def test_a_bad_line_is_refused_by_number_and_nothing_is_stored(
     spoil: Callable[[dict[str, Any]], bytes],
     complaint: str,
 ) -> None:
-    lines = (await _export(engine)).splitlines(keepends=True)[2:]  # the articles alone
-    lines[1] = spoil(orjson.loads(lines[1])) + b"\n"  # line 1 is good, and stored first
+    lines = (await _export(engine)).splitlines(keepends=True)
+    # The first article's line is good, and stored first; the second's is spoilt.
+    first, second = [i for i, line in enumerate(lines) if b'"article":' in line][:2]
+    lines[second] = spoil(orjson.loads(lines[second])) + b"\n"
     archive = tmp_path / "spoilt.ndjson"
     archive.write_bytes(b"".join(lines))
     result = newsdesk(target, "import", str(archive))
     assert result.returncode == 1
-    assert "Nothing imported. Line 2 " in result.stderr
-    assert complaint in result.stderr
+    assert f"Nothing imported. Line {second + 1} " in result.stderr
+    assert complaint.replace("line 1", f"line {first + 1}") in result.stderr
     assert set((await _row_counts(target)).values()) == {0}
 
 
@@ -502,14 +532,16 @@ async def test_an_export_of_media_keys_imports_beside_the_same_store_only(
     assert (
         newsdesk(database_url, "export", "--media", "keys", "--out", str(archive)).returncode == 0
     )
-    first = orjson.loads(archive.read_bytes().splitlines()[0])
-    assert first["medium"]["data"] is None and first["medium"]["digest"]
+    every = archive.read_bytes().splitlines()
+    at = next(i for i, line in enumerate(every) if b'"medium":' in line)
+    medium = orjson.loads(every[at])["medium"]
+    assert medium["data"] is None and medium["digest"]
     url = next(iter(targets.values()))
 
     monkeypatch.setenv("NEWSDESK_MEDIA_STORE_URL", (tmp_path / "empty").resolve().as_uri())
     refused = newsdesk(url, "import", str(archive))
     assert refused.returncode == 1
-    assert "Nothing imported. Line 1 " in refused.stderr
+    assert f"Nothing imported. Line {at + 1} " in refused.stderr
     assert "does not hold it" in refused.stderr
     assert set((await _row_counts(url)).values()) == {0}
 
@@ -526,11 +558,56 @@ async def test_a_medium_whose_file_is_not_its_own_is_refused(
     newsroom: dict[str, str], engine: AsyncEngine, target: str, tmp_path: Path
 ) -> None:
     lines = (await _export(engine)).splitlines(keepends=True)
-    lines[0] = _medium_tampered(orjson.loads(lines[0])) + b"\n"
+    at = next(i for i, line in enumerate(lines) if b'"medium":' in line)
+    lines[at] = _medium_tampered(orjson.loads(lines[at])) + b"\n"
     archive = tmp_path / "tampered.ndjson"
     archive.write_bytes(b"".join(lines))
     result = newsdesk(target, "import", str(archive))
     assert result.returncode == 1
-    assert "Line 1: medium" in result.stderr
+    assert f"Line {at + 1}: medium" in result.stderr
     assert "does not match its digest" in result.stderr
     assert set((await _row_counts(target)).values()) == {0}
+
+
+# --- the format before authors and sections were resources --------------------------------
+
+
+def _as_format_1(line: dict[str, Any], names: dict[str, str]) -> bytes:
+    """An article line as `newsdesk-export/1` wrote it: the byline as names, no images."""
+    article = {
+        **line["article"],
+        "authors": [{"name": names[a]} for a in line["article"]["authors"]],
+    }
+    del article["featured_image_id"], article["featured_image_caption"]
+    return orjson.dumps(
+        {"format": "newsdesk-export/1", "article": article, "revisions": line["revisions"]}
+    )
+
+
+async def test_a_format_1_file_still_imports_with_its_authors_and_sections(
+    newsroom: dict[str, str], engine: AsyncEngine, target: str, tmp_path: Path
+) -> None:
+    every = [orjson.loads(line) for line in (await _export(engine)).splitlines()]
+    names = {line["author"]["id"]: line["author"]["name"] for line in every if "author" in line}
+    old = [_as_format_1(line, names) for line in every if "article" in line]
+    archive = tmp_path / "format-1.ndjson"
+    archive.write_bytes(b"\n".join(old) + b"\n")
+
+    result = newsdesk(target, "import", str(archive))
+
+    assert result.returncode == 0, result.stderr
+    restored = create_engine(target)
+    try:
+        async with AsyncSession(restored) as session:
+            authors = {a.name: a.slug for a in await session.scalars(select(Author))}
+            sections = {s.slug: s.name for s in await session.scalars(select(Section))}
+            ferry = await session.scalar(
+                select(Article).where(Article.slug == "ferry-timetable").options(*FULL_LOAD)
+            )
+            assert ferry is not None
+            byline = [a.name for a in ferry.authors]
+    finally:
+        await restored.dispose()
+    assert authors == {"Ines Calder": "ines-calder", "Jonas Weiß": "jonas-wei"}
+    assert sections == {"business": "Business", "local": "Local"}
+    assert byline == ["Ines Calder", "Jonas Weiß"]

@@ -183,9 +183,14 @@ async def test_ninjs_of_a_published_article(client, session):
         for source in (a["source"] for a in claim_["attributions"])
     }
     assert document["people"] == [
-        {"name": "Ines Calder", "rel": "author"},
-        {"name": "Tom Reyes", "rel": "author"},
-        {"name": "Ada Obi", "rel": "author"},
+        {
+            "name": author["name"],
+            "rel": "author",
+            "uri": f"{BASE}/v1/authors/{author['id']}",
+            "literal": author["slug"],
+        }
+        for author in json_form["authors"]
+    ] + [
         {
             "name": "Mara Lind",
             "rel": "mentions",
@@ -328,7 +333,12 @@ async def test_jsonld_news_article(client, session):
     assert news["articleSection"] == "local"
     assert news["keywords"] == ["harbour", "transport"]
     assert news["author"] == [
-        {"@type": "Person", "name": name} for name in ("Ines Calder", "Tom Reyes", "Ada Obi")
+        {"@type": "Person", "name": name, "url": f"{BASE}/v1/authors/{slug}"}
+        for name, slug in (
+            ("Ines Calder", "ines-calder"),
+            ("Tom Reyes", "tom-reyes"),
+            ("Ada Obi", "ada-obi"),
+        )
     ]
     assert news["publisher"] == {
         "@type": "NewsMediaOrganization",
@@ -727,7 +737,9 @@ async def test_jsonld_holds_no_markup_an_html_parser_would_act_on(client, sessio
     news = response.json()["@graph"][0]
     assert news["headline"] == headline
     assert news["description"] == news["alternativeHeadline"] == deck
-    assert news["author"] == [{"@type": "Person", "name": "<!-- A & B -->"}]
+    assert news["author"] == [
+        {"@type": "Person", "name": "<!-- A & B -->", "url": f"{BASE}/v1/authors/a-b"}
+    ]
 
 
 def test_jsonld_escapes_are_the_same_json():

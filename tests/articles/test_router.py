@@ -90,7 +90,9 @@ async def test_create_returns_the_full_draft_with_location_and_etag(client, writ
     assert article["language"] == "en"
     assert article["section"] == "local"
     assert article["tags"] == ["harbour", "transport"]
-    assert article["authors"] == [{"name": "Ines Calder"}]
+    [author] = article["authors"]
+    assert set(author) == {"id", "slug", "name"}
+    assert (author["slug"], author["name"]) == ("ines-calder", "Ines Calder")
     assert article["canonical_url"] is None
     assert article["status"] == "draft"
     assert article["published_at"] is None

@@ -68,7 +68,9 @@ def ids(response: httpx.Response) -> set[str]:
 
 def term_count(response: httpx.Response, name: str) -> int:
     assert response.status_code == 200, response.text
-    return next((t["article_count"] for t in response.json()["data"] if t["name"] == name), 0)
+    # A section by its slug (its `name` is for display), a tag by its name.
+    terms = response.json()["data"]
+    return next((t["article_count"] for t in terms if t.get("slug", t["name"]) == name), 0)
 
 
 async def public_view(client: httpx.AsyncClient, article: dict) -> dict[str, Any]:

@@ -12,11 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import service as keys
 from app.auth.scopes import Scope
+from app.authors.models import Author
 from app.db import get_sessionmaker
 from app.main import create_app
 from app.media.models import Medium
@@ -72,6 +73,16 @@ class Seed:
         claim = article.claims[0]
         await self.session.refresh(claim, ["attributions"])
         return str(claim.attributions[0].source_id)
+
+    async def author(self) -> str:
+        """The author of a published article (readers see only those)."""
+        await make_article(self.session)
+        return str(await self.session.scalar(select(Author.id).where(Author.slug == "ines-calder")))
+
+    async def section(self) -> str:
+        """A section with a published article (readers see only those)."""
+        await make_article(self.session, section="local")
+        return "local"
 
     async def webhook(self) -> str:
         now = datetime.now(UTC)
@@ -231,7 +242,20 @@ TABLE: dict[tuple[str, str], Route] = {
         304,
         on("medium", M + "/640.jpg", headers={"If-None-Match": f'"{RENDITION["digest"]}"'}),
     ),
+    ("GET", "/v1/authors"): Route(READ, 200, plain("/v1/authors")),
+    ("GET", "/v1/authors/{author}"): Route(READ, 200, on("author", "/v1/authors/{}")),
+    ("POST", "/v1/authors"): Route(WRITE, 201, plain("/v1/authors", json={"name": "Ada Obi"})),
+    ("PATCH", "/v1/authors/{author_id}"): Route(
+        WRITE, 200, on("author", "/v1/authors/{}", json={"bio": "Covers the harbour."})
+    ),
     ("GET", "/v1/sections"): Route(READ, 200, plain("/v1/sections")),
+    ("GET", "/v1/sections/{slug}"): Route(READ, 200, on("section", "/v1/sections/{}")),
+    ("POST", "/v1/sections"): Route(
+        WRITE, 201, plain("/v1/sections", json={"slug": "harbour-news", "name": "Harbour"})
+    ),
+    ("PATCH", "/v1/sections/{slug}"): Route(
+        WRITE, 200, on("section", "/v1/sections/{}", json={"description": "Local news."})
+    ),
     ("GET", "/v1/tags"): Route(READ, 200, plain("/v1/tags")),
     ("GET", "/v1/feeds/rss"): Route(READ, 200, plain("/v1/feeds/rss")),
     ("GET", "/v1/feeds/atom"): Route(READ, 200, plain("/v1/feeds/atom")),

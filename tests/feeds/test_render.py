@@ -34,7 +34,7 @@ def article(**overrides: Any) -> ArticleRead:
         "language": "en",
         "section": "local",
         "tags": ["harbour", "transport"],
-        "authors": [{"name": "Ines Calder"}, {"name": "Ola Berg"}],
+        "authors": [{"name": "Ines Calder"}, {"name": "Ola Berg", "url": "https://berg.example/"}],
         "canonical_url": None,
         "status": "published",
         "published_at": T0,
@@ -55,6 +55,11 @@ def article(**overrides: Any) -> ArticleRead:
         },
     }
     data.update(overrides)
+    # Authors as articles embed them: with an id and a slug.
+    data["authors"] = [
+        {"id": uuid.uuid4(), "slug": "-".join(a["name"].lower().split()), **a}
+        for a in data["authors"]
+    ]
     return ArticleRead.model_validate(data)
 
 
@@ -218,6 +223,8 @@ def test_atom_has_every_element_rfc_4287_requires() -> None:
         assert entry.content[0].value == item.body_html.strip()
     assert parsed.entries[0].summary == articles[0].deck
     assert [a.name for a in parsed.entries[0].authors] == ["Ines Calder", "Ola Berg"]
+    # An author's own page is their Atom `uri`; one without has none.
+    assert [a.get("href") for a in parsed.entries[0].authors] == [None, "https://berg.example/"]
 
     root = etree.fromstring(raw)
     assert root.tag == f"{ATOM}feed"
@@ -299,7 +306,10 @@ def test_json_feed_has_the_required_members_and_the_extension() -> None:
     assert first["date_published"] == "2025-03-01T08:00:00Z"
     assert first["date_modified"] == "2025-03-01T09:00:00Z"
     assert first["summary"] == articles[0].deck
-    assert first["authors"] == [{"name": "Ines Calder"}, {"name": "Ola Berg"}]
+    assert first["authors"] == [
+        {"name": "Ines Calder", "url": f"{BASE}/v1/authors/ines-calder"},
+        {"name": "Ola Berg", "url": "https://berg.example/"},
+    ]
     assert first["tags"] == ["local", "harbour", "transport"]
     assert first["language"] == "en"
     assert first["_newsdesk"]["article_id"] == str(articles[0].id)

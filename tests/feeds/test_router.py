@@ -175,7 +175,7 @@ async def test_json_feed_has_the_required_members(client, session):
     assert item["date_published"].endswith("Z")
     assert datetime.fromisoformat(item["date_modified"]) == article.updated_at
     assert item["tags"] == ["local", "harbour", "transport"]
-    assert item["authors"] == [{"name": "Ines Calder"}]
+    assert item["authors"] == [{"name": "Ines Calder", "url": f"{BASE}/v1/authors/ines-calder"}]
     extension = item["_newsdesk"]
     assert extension["claims_url"] == f"{BASE}/v1/articles/{article.id}/claims"
     assert extension["sourcing"] == {
