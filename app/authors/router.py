@@ -99,5 +99,8 @@ async def update_author(
 ) -> Response:
     """Change some of the author's fields (JSON Merge Patch). A new name, slug, URL or job
     title changes every article that carries the author: each gets a new version and an
-    `article.updated` event."""
-    return _written(await service.update(session, author_id, data, caller.name))
+    `article.updated` event, and where readers see one of them it needs `content:publish`."""
+    updated = await service.update(
+        session, author_id, data, caller.name, may_publish=caller.may_publish
+    )
+    return _written(updated)

@@ -171,7 +171,7 @@ async def create(session: AsyncSession, data: AuthorCreate) -> AuthorRead:
 
 
 async def update(
-    session: AsyncSession, author_id: str, data: AuthorPatch, actor: str
+    session: AsyncSession, author_id: str, data: AuthorPatch, actor: str, *, may_publish: bool
 ) -> AuthorRead:
     """JSON Merge Patch of the author. What the articles show of an author (name, slug, URL,
     job title) is part of each of them: every article that carries the author gets a new
@@ -193,11 +193,13 @@ async def update(
         author.updated_at = datetime.now(UTC)
         await _flush(session, author.slug, author.name)
         if changed.keys() & set(SHOWN_ON_ARTICLES):
-            await _bump_articles(session, author, actor)
+            await _bump_articles(session, author, actor, may_publish=may_publish)
     return await get(session, str(author.id), sees_drafts=True)
 
 
-async def _bump_articles(session: AsyncSession, author: Author, actor: str) -> None:
+async def _bump_articles(
+    session: AsyncSession, author: Author, actor: str, *, may_publish: bool
+) -> None:
     carrying = (
         select(ArticleAuthor.article_id)
         .where(ArticleAuthor.author_id == author.id)
@@ -212,5 +214,9 @@ async def _bump_articles(session: AsyncSession, author: Author, actor: str) -> N
             .with_for_update()
         )
     )
-    for article in await queries.load(session, ids, with_claims=True):
+    carrying_articles = await queries.load(session, ids, with_claims=True)
+    for article in carrying_articles:
+        # What readers see is changed only by those who may publish (as an edit would be).
+        articles.check_changeable(article, may_publish=may_publish)
+    for article in carrying_articles:
         await articles.save(session, article, actor, articles.Change.author_updated)

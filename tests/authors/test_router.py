@@ -380,3 +380,20 @@ async def test_an_author_s_picture_is_a_medium_of_the_library(client, writer):
     assert deleted.status_code == 204
     read = await client.get(f"/v1/authors/{created.json()['id']}", headers=writer)
     assert read.json()["avatar"] is None
+
+
+async def test_renaming_the_author_of_a_live_article_needs_content_publish(client, session, writer):
+    live_article = await make_article(session, authors=[{"name": "Ines Calder"}])
+    author = (await client.get(f"/v1/articles/{live_article.id}")).json()["authors"][0]
+
+    refused = await client.patch(
+        f"/v1/authors/{author['id']}", json={"name": "Ines Moreau"}, headers=writer
+    )
+    bio = await client.patch(
+        f"/v1/authors/{author['id']}", json={"bio": "Harbour."}, headers=writer
+    )
+
+    assert_problem(refused, 403)
+    assert bio.status_code == 200  # what no article shows is the writer's to change
+    read = await client.get(f"/v1/authors/{author['id']}")
+    assert read.json()["name"] == "Ines Calder"
