@@ -59,9 +59,12 @@ def search_words(text: str) -> list[str]:
 
 
 def busiest(client: httpx.Client, path: str) -> str | None:
-    """The name with the most published articles on the first page of /v1/sections or /tags."""
+    """The section (slug) or tag with the most published articles on the first page of
+    /v1/sections or /v1/tags."""
     items = get_json(client, path, {"limit": 100})["data"]
-    return max(items, key=lambda item: item["article_count"])["name"] if items else None
+    found = max(items, key=lambda item: item["article_count"]) if items else None
+    # A section is named by its slug (its `name` is what readers are shown); a tag by name.
+    return (found.get("slug") or found["name"]) if found else None
 
 
 def get_json(client: httpx.Client, path: str, params: dict | None = None) -> dict:

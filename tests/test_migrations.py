@@ -59,10 +59,12 @@ def test_pyproject_configures_alembic_cli() -> None:
     )
 
 
-# Columns that reference another table, added to `article` in place: SQLite can only say
-# such a reference inline (ALTER TABLE ADD COLUMN … REFERENCES), which it reflects with no
-# name and no ON DELETE, so the names and actions are compared on PostgreSQL alone (and
-# test_media_references_survive_on_both checks what the reference does, on both).
+# Columns that reference a medium, added to `article` and `author` in place: SQLite can only
+# say such a reference inline (ALTER TABLE ADD COLUMN … REFERENCES), which it reflects with
+# no name and no ON DELETE, so names and actions are compared on PostgreSQL alone. What the
+# references do (SET NULL when the medium goes) is tested on both backends, through the API:
+# tests/media/test_articles.py (a deleted article's featured image) and
+# tests/authors/test_router.py (an author's picture).
 ADDED_IN_PLACE = {("article", ("featured_image_id",)), ("author", ("avatar_id",))}
 
 

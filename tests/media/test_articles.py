@@ -2,12 +2,15 @@
 figures, alt text required of what readers see, a medium's change shown in every article
 (with a new version and an `article.updated`), and deletion refused while in use."""
 
+import uuid
 from typing import Any
 
 import feedparser
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.articles.models import Article
 from tests.articles.test_formats import NINJS, contract_validator
 from tests.factories import article_data
 from tests.helpers import assert_problem
@@ -194,7 +197,7 @@ async def test_changing_a_medium_live_articles_show_needs_content_publish(client
     assert (await client.get(f"/v1/media/{medium['id']}")).json()["credit"] == "Photo: Ana Pell"
 
 
-async def test_a_medium_an_article_shows_cannot_be_deleted(client, editor):
+async def test_a_medium_an_article_shows_cannot_be_deleted(client, session, editor):
     medium = await a_medium(client, editor)
     draft = await an_article(client, editor, slug="pier-draft", featured_image={"id": medium["id"]})
 
@@ -207,6 +210,9 @@ async def test_a_medium_an_article_shows_cannot_be_deleted(client, editor):
     await client.delete(f"/v1/articles/{draft['id']}", headers=editor)
     deleted = await client.delete(f"/v1/media/{medium['id']}", headers=editor)
     assert deleted.status_code == 204
+    # The tombstone's reference is cleared by the database (ON DELETE SET NULL).
+    kept = select(Article.featured_image_id).where(Article.id == uuid.UUID(draft["id"]))
+    assert await session.scalar(kept) is None
 
 
 # --- every format carries them -----------------------------------------------------------------
