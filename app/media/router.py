@@ -35,6 +35,13 @@ WRITE_ERRORS = errors.responses(
     errors.Unauthorized, errors.Forbidden, errors.UnsupportedMediaType, errors.Invalid
 )
 FORM_FIELDS = frozenset(MediumFields.model_fields) | {"file"}
+EXTERNAL_MEDIUM_SCHEMA = {
+    name: value
+    for name, value in ExternalMediumCreate.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    ).items()
+    if name != "$defs"
+}
 # A form without a file part comes url-encoded: read, and refused for the file it lacks.
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -133,8 +140,9 @@ async def _from_form(request: Request) -> tuple[bytes, MediumFields]:
                         },
                     }
                 },
-                # Inline: nothing else puts it among the components to refer to.
-                "application/json": {"schema": ExternalMediumCreate.model_json_schema()},
+                # Inline (nothing else puts it among the components), its focal point
+                # referring to the component that the medium's own schema publishes.
+                "application/json": {"schema": EXTERNAL_MEDIUM_SCHEMA},
             },
         }
     },
