@@ -4,12 +4,13 @@
 import base64
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.articles import revision_store
 from app.articles.models import Article, ArticleRevision
@@ -78,39 +79,23 @@ def _line(line: SectionLine | AuthorLine | MediumLine) -> bytes:
     return orjson.dumps(line.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
 
 
-async def _export_sections(session: AsyncSession, out: IO[bytes]) -> None:
-    """Every section, by slug, whether or not an article names it."""
-    last_slug: str | None = None
-    while True:
-        query = select(Section).order_by(Section.slug).limit(PAGE_SIZE)
-        if last_slug is not None:
-            query = query.where(Section.slug > last_slug)
-        sections = list(await session.scalars(query))
-        for section in sections:
-            out.write(
-                _line(SectionLine(format=FORMAT, section=ArchivedSection.model_validate(section)))
-            )
-        if len(sections) < PAGE_SIZE:
-            return
-        last_slug = sections[-1].slug
-
-
-async def _export_authors(session: AsyncSession, out: IO[bytes]) -> None:
-    """Every author, oldest first, whether or not an article carries them."""
-    order = (Author.created_at, Author.id)
+async def _pages(
+    session: AsyncSession, query: Select[Any], order: Sequence[InstrumentedAttribute[Any]]
+) -> AsyncIterator[list[Any]]:
+    """The rows of `query` in `order` (ascending, unique), a page at a time. Each page is let
+    go of when the next is asked for: the export holds one page in memory, not the archive."""
     last: list[Any] | None = None
     while True:
-        page = select(Author).order_by(*order).limit(PAGE_SIZE)
+        paged = query.order_by(*order).limit(PAGE_SIZE)
         if last is not None:
-            page = page.where(after(order, last, descending=False))
-        authors = list(await session.scalars(page))
-        for author in authors:
-            out.write(
-                _line(AuthorLine(format=FORMAT, author=ArchivedAuthor.model_validate(author)))
-            )
-        if len(authors) < PAGE_SIZE:
+            paged = paged.where(after(order, last, descending=False))
+        page = list(await session.scalars(paged))
+        if page:
+            yield page
+        if len(page) < PAGE_SIZE:
             return
-        last = [authors[-1].created_at, authors[-1].id]
+        last = [getattr(page[-1], column.key) for column in order]
+        session.expunge_all()
 
 
 async def medium_line(medium: Medium, store: MediaStore, *, with_bytes: bool) -> bytes:
@@ -125,46 +110,32 @@ async def medium_line(medium: Medium, store: MediaStore, *, with_bytes: bool) ->
     return _line(MediumLine(format=FORMAT, medium=ArchivedMedium(**columns, data=data)))
 
 
-async def _export_media(
-    session: AsyncSession, out: IO[bytes], store: MediaStore, with_bytes: bool
-) -> None:
-    order = (Medium.created_at, Medium.id)
-    last: list[Any] | None = None
-    while True:
-        query = select(Medium).order_by(*order).limit(PAGE_SIZE)
-        if last is not None:
-            query = query.where(after(order, last, descending=False))
-        page = list(await session.scalars(query))
-        for medium in page:
-            out.write(await medium_line(medium, store, with_bytes=with_bytes))
-        if len(page) < PAGE_SIZE:
-            return
-        last = [page[-1].created_at, page[-1].id]
-        session.expunge_all()
-
-
 async def export_articles(
     session: AsyncSession, out: IO[bytes], store: MediaStore, *, media_bytes: bool = True
 ) -> int:
-    """Write every section, every medium (its file too, unless `media_bytes` is off; before
-    the authors, whose pictures they are), every author, then every article, oldest first,
+    """Write every section (by slug), every medium (its file too, unless `media_bytes` is
+    off; before the authors, whose pictures they are), every author, then every article,
+    oldest first (sections, media and authors whether or not an article uses them),
     to `out`; returns how many articles. Reads one snapshot of the database (a single
     transaction; REPEATABLE READ on PostgreSQL), so what changes meanwhile is written as it
     was when the export began."""
     if dialect_name(session) == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    await _export_sections(session, out)
-    await _export_media(session, out, store, media_bytes)
-    session.expunge_all()
-    await _export_authors(session, out)
-    session.expunge_all()
+    async for sections in _pages(session, select(Section), [Section.slug]):
+        for section in sections:
+            archived = ArchivedSection.model_validate(section)
+            out.write(_line(SectionLine(format=FORMAT, section=archived)))
+    async for media in _pages(session, select(Medium), [Medium.created_at, Medium.id]):
+        for medium in media:
+            out.write(await medium_line(medium, store, with_bytes=media_bytes))
+    async for authors in _pages(session, select(Author), [Author.created_at, Author.id]):
+        for author in authors:
+            out.write(
+                _line(AuthorLine(format=FORMAT, author=ArchivedAuthor.model_validate(author)))
+            )
     exported = 0
-    last: list[Any] | None = None
-    while True:
-        query = select(Article).options(*FULL_LOAD).order_by(*BY_CREATION).limit(PAGE_SIZE)
-        if last is not None:
-            query = query.where(after(BY_CREATION, last, descending=False))
-        page = list(await session.scalars(query))
+    articles = select(Article).options(*FULL_LOAD)
+    async for page in _pages(session, articles, BY_CREATION):
         revisions = await _revisions(session, [article.id for article in page])
         reader = revision_store.Reader(session)
         await reader.snapshots([r for found in revisions.values() for r in found])
@@ -172,7 +143,4 @@ async def export_articles(
             history = revisions[article.id]
             out.write(archive_line(article, history, await reader.snapshots(history)))
         exported += len(page)
-        if len(page) < PAGE_SIZE:
-            return exported
-        last = [page[-1].created_at, page[-1].id]
-        session.expunge_all()  # the page is written: hold one page in memory, not the archive
+    return exported
