@@ -201,7 +201,9 @@ async def _medium(number: int, data: ArchivedMedium, store: MediaStore, max_pixe
     if hashlib.sha256(file).hexdigest() != data.digest:
         raise ImportRefused(f"Line {number}: medium {data.id}'s data does not match its digest.")
     try:
-        renditions = await media.store_upload(store, file, max_pixels, data.focal_x, data.focal_y)
+        _, renditions = await media.store_upload(
+            store, file, max_pixels, data.focal_x, data.focal_y
+        )
     except NotAcceptable as refused:
         raise ImportRefused(f"Line {number}: medium {data.id}'s file {refused}.") from None
     return Medium(**{**columns, "renditions": renditions})

@@ -124,18 +124,6 @@ def _decoded(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     return upright, file_format
 
 
-def inspect(data: bytes, max_pixels: int) -> Inspected:
-    """Refuses what is not an acceptable image (NotAcceptable), else says what it is."""
-    image, file_format = _decoded(data, max_pixels)
-    return Inspected(
-        format=file_format.lower(),
-        media_type=FORMATS[file_format],
-        width=image.width,
-        height=image.height,
-        digest=hashlib.sha256(data).hexdigest(),
-    )
-
-
 @dataclass(frozen=True)
 class Planned:
     """A rendition as the API lists it, known from the original's size alone."""
@@ -228,9 +216,18 @@ def _resized(image: Image.Image, width: int, height: int) -> Image.Image:
     return resized
 
 
-def render(data: bytes, max_pixels: int, focus: FocalPoint) -> list[Rendition]:
-    """Every rendition of the image: each width in each encoding, then the crops."""
-    image, _ = _decoded(data, max_pixels)
+def render(data: bytes, max_pixels: int, focus: FocalPoint) -> tuple[Inspected, list[Rendition]]:
+    """What the file is, refused (NotAcceptable) unless it is an image Newsdesk publishes;
+    and every rendition of it, each width in each encoding, then the crops. The file is
+    decoded once for both."""
+    image, file_format = _decoded(data, max_pixels)
+    inspected = Inspected(
+        format=file_format.lower(),
+        media_type=FORMATS[file_format],
+        width=image.width,
+        height=image.height,
+        digest=hashlib.sha256(data).hexdigest(),
+    )
     jobs: list[tuple[Planned, Image.Image]] = []
     source = image
     for plan in planned_widths(image.width, image.height):
@@ -239,7 +236,7 @@ def render(data: bytes, max_pixels: int, focus: FocalPoint) -> list[Rendition]:
         source = _resized(source, plan.width, plan.height)
         jobs.append((plan, source))
     jobs.extend(_cropped(image, focus))
-    return _encoded(jobs)
+    return inspected, _encoded(jobs)
 
 
 def _cropped(image: Image.Image, focus: FocalPoint) -> list[tuple[Planned, Image.Image]]:

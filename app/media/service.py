@@ -1,6 +1,7 @@
 """Images: uploaded (checked by content, renditions made once, bytes in the media store) or
 registered by URL; read, listed, described, and deleted when no article shows them."""
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,19 +96,19 @@ def _refused(loc: list[str | int], reason: str) -> Invalid:
 
 async def store_upload(
     store: MediaStore, data: bytes, max_pixels: int, focal_x: float, focal_y: float
-) -> list[dict[str, Any]]:
+) -> tuple[images.Inspected, list[dict[str, Any]]]:
     """Put an accepted file and its renditions in the store (under content-addressed keys,
-    so the same bytes again land on the same objects); the renditions as a medium lists
-    them. Raises images.NotAcceptable for what is not an image Newsdesk publishes."""
-    inspected = await anyio.to_thread.run_sync(images.inspect, data, max_pixels)
+    so the same bytes again land on the same objects): what the file is, and its renditions
+    as a medium lists them. Raises images.NotAcceptable for what is not an image Newsdesk
+    publishes."""
     focus = images.FocalPoint(focal_x, focal_y)
-    made = await anyio.to_thread.run_sync(images.render, data, max_pixels, focus)
+    inspected, made = await anyio.to_thread.run_sync(images.render, data, max_pixels, focus)
     await store.put(original_key(inspected.digest), data, inspected.media_type)
     for rendition in made:
         await store.put(
             rendition_key(inspected.digest, rendition.name), rendition.data, rendition.media_type
         )
-    return [_listed(rendition) for rendition in made]
+    return inspected, [_listed(rendition) for rendition in made]
 
 
 def _listed(rendition: images.Rendition) -> dict[str, Any]:
@@ -145,28 +146,31 @@ async def upload(
         )
     if not data:
         raise _refused(["body", "file"], "is empty")
-    try:
-        inspected = await anyio.to_thread.run_sync(images.inspect, data, limits.max_pixels)
-        earlier = await _same_upload(session, inspected.digest, fields.focal_point)
-        if earlier is not None and await store.exists(original_key(inspected.digest)):
-            made = list(earlier.renditions)
-        else:
-            focus = fields.focal_point
-            made = await store_upload(store, data, limits.max_pixels, focus.x, focus.y)
-    except images.NotAcceptable as refused:
-        raise _refused(["body", "file"], str(refused)) from None
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = await _same_upload(session, digest, fields.focal_point)
+    if (
+        earlier is not None
+        and (earlier.width or 0) * (earlier.height or 0) <= limits.max_pixels
+        and await store.exists(original_key(digest))
+    ):
+        # These very bytes were accepted before: their size and renditions are known.
+        size = {"format": earlier.format, "width": earlier.width, "height": earlier.height}
+        made = list(earlier.renditions)
+    else:
+        focus = fields.focal_point
+        try:
+            inspected, made = await store_upload(store, data, limits.max_pixels, focus.x, focus.y)
+        except images.NotAcceptable as refused:
+            raise _refused(["body", "file"], str(refused)) from None
+        size = {"format": inspected.format, "width": inspected.width, "height": inspected.height}
+    return await _added(session, fields, digest=digest, bytes=len(data), renditions=made, **size)
+
+
+async def _added(session: AsyncSession, fields: MediumFields, **columns: Any) -> Medium:
+    """A new medium described by `fields`, with `columns` (what its file or URL says)."""
     now = datetime.now(UTC)
     medium = Medium(
-        id=uuid.uuid4(),
-        digest=inspected.digest,
-        format=inspected.format,
-        width=inspected.width,
-        height=inspected.height,
-        bytes=len(data),
-        renditions=made,
-        created_at=now,
-        updated_at=now,
-        **_described(fields),
+        id=uuid.uuid4(), created_at=now, updated_at=now, **_described(fields), **columns
     )
     session.add(medium)
     await session.flush()
@@ -197,20 +201,9 @@ async def register(
     session: AsyncSession, data: ExternalMediumCreate, *, allow_private: bool
 ) -> Medium:
     check_external_url(data.url, allow_private)
-    now = datetime.now(UTC)
-    medium = Medium(
-        id=uuid.uuid4(),
-        url=data.url,
-        width=data.width,
-        height=data.height,
-        renditions=[],
-        created_at=now,
-        updated_at=now,
-        **_described(data),
+    return await _added(
+        session, data, url=data.url, width=data.width, height=data.height, renditions=[]
     )
-    session.add(medium)
-    await session.flush()
-    return medium
 
 
 async def get(session: AsyncSession, medium_id: uuid.UUID) -> Medium:

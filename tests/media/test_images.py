@@ -15,8 +15,8 @@ LIMIT = 80_000_000
 def test_the_same_file_gives_byte_identical_renditions() -> None:
     data = photo(1400, 900)
 
-    first = images.render(data, LIMIT, images.FocalPoint())
-    again = images.render(data, LIMIT, images.FocalPoint())
+    _, first = images.render(data, LIMIT, images.FocalPoint())
+    _, again = images.render(data, LIMIT, images.FocalPoint())
 
     assert [(r.name, r.data) for r in first] == [(r.name, r.data) for r in again]
     planned = images.planned_widths(1400, 900) + images.planned_crops(
@@ -45,9 +45,10 @@ def test_a_crop_keeps_the_focal_point_in_frame() -> None:
 
 
 def test_orientation_is_applied_and_metadata_dropped() -> None:
-    made = images.render(photo(1200, 800, orientation=8), LIMIT, images.FocalPoint())
+    inspected, made = images.render(photo(1200, 800, orientation=8), LIMIT, images.FocalPoint())
 
     full = Image.open(io.BytesIO(made[1].data))
     assert made[1].name == "full.jpg"
     assert full.size == (800, 1200)
+    assert (inspected.width, inspected.height, inspected.format) == (800, 1200, "jpeg")
     assert dict(full.getexif()) == {}
