@@ -3,9 +3,7 @@
 readers can see must not show one without alt text."""
 
 import uuid
-from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Invalid
@@ -42,24 +40,6 @@ def pictures(article: Article) -> dict[str, Picture]:
     return {str(medium.id): picture(medium) for medium in article.body_media}
 
 
-async def _media(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Medium]:
-    wanted = list(ids)
-    if not wanted:
-        return {}
-    # Asked mid-write: the article being written is not ready to be flushed yet.
-    with session.no_autoflush:
-        found = await session.scalars(select(Medium).where(Medium.id.in_(wanted)))
-    return {medium.id: medium for medium in found}
-
-
-async def featured(session: AsyncSession, medium_id: uuid.UUID, loc: list[str | int]) -> Medium:
-    """The medium an article is written to feature: 422 when the library has no such one."""
-    found = (await _media(session, [medium_id])).get(medium_id)
-    if found is None:
-        raise Invalid(f"There is no medium {medium_id} in the library.", loc, "unknown_medium")
-    return found
-
-
 async def attach_body_media(session: AsyncSession, article: Article) -> None:
     """The media the body shows, looked up: 422 naming the first that is not in the library
     (a body can only show an image uploaded or registered first)."""
@@ -74,7 +54,7 @@ async def attach_body_media(session: AsyncSession, article: Article) -> None:
             ) from None
     if [medium.id for medium in article.body_media] == ids:
         return
-    found = await _media(session, ids)
+    found = await media.in_library(session, ids)
     for medium_id in ids:
         if medium_id not in found:
             raise Invalid(

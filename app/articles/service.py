@@ -16,6 +16,7 @@ from app.changes import service as changes
 from app.claims import rows as claim_rows
 from app.claims.models import Attribution, Claim
 from app.errors import Conflict, Forbidden, Gone, NotFound
+from app.media import service as media
 from app.media.models import ArticleImage
 from app.slugs import free_slug, slugify
 from app.sources.models import SourceKind
@@ -269,7 +270,7 @@ async def _feature(
         article.featured_medium, article.featured_image_caption = None, None
         return
     loc: list[str | int] = ["body", "featured_image", "id"]
-    article.featured_medium = await images.featured(session, given.id, loc)
+    article.featured_medium = await media.referenced(session, given.id, loc)
     article.featured_image_caption = given.caption
 
 

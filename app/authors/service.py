@@ -11,7 +11,7 @@ from app.articles import queries
 from app.articles import service as articles
 from app.articles.models import Article, ArticleAuthor, ArticleStatus
 from app.db import AnySelect
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, NotFound
 from app.media import service as media
 from app.media.models import Medium
 from app.pagination import Keyset, count_rows, fetch_page
@@ -91,11 +91,7 @@ async def _avatar(session: AsyncSession, given: Avatar | None) -> Medium | None:
     """The medium an author is given as their picture: 422 when the library has none."""
     if given is None:
         return None
-    found = await session.get(Medium, given.id)
-    if found is None:
-        loc = ["body", "avatar", "id"]
-        raise Invalid(f"There is no medium {given.id} in the library.", loc, "unknown_medium")
-    return found
+    return await media.referenced(session, given.id, ["body", "avatar", "id"])
 
 
 async def get(session: AsyncSession, reference: str, *, sees_drafts: bool) -> AuthorRead:

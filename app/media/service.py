@@ -206,6 +206,28 @@ async def register(
     )
 
 
+async def in_library(
+    session: AsyncSession, medium_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Medium]:
+    """The media of the library among `medium_ids`, by id."""
+    if not medium_ids:
+        return {}
+    # Asked mid-write (an article or author naming a medium): what is being written is not
+    # ready to be flushed yet.
+    with session.no_autoflush:
+        found = await session.scalars(select(Medium).where(Medium.id.in_(medium_ids)))
+    return {medium.id: medium for medium in found}
+
+
+async def referenced(session: AsyncSession, medium_id: uuid.UUID, loc: list[str | int]) -> Medium:
+    """The medium a write refers to (a featured image, an avatar): 422 at `loc` when the
+    library has no such one."""
+    found = (await in_library(session, [medium_id])).get(medium_id)
+    if found is None:
+        raise Invalid(f"There is no medium {medium_id} in the library.", loc, "unknown_medium")
+    return found
+
+
 async def get(session: AsyncSession, medium_id: uuid.UUID) -> Medium:
     medium = await session.get(Medium, medium_id)
     if medium is None:
