@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import service as keys
 from app.auth.scopes import Scope
-from app.db import create_engine, get_sessionmaker
-from app.main import create_app
+from app.db import create_engine
 from app.ops.service import alembic_config
 from app.settings import Settings
 from tests.databases import BACKENDS, POSTGRES_SERVER, fresh_database
+from tests.helpers import client_of
 from tests.live import live  # noqa: F401  (the fixture)
 
 if os.environ.get("CI") and not POSTGRES_SERVER:
@@ -126,11 +126,7 @@ def settings(database_url: str) -> Settings:
 async def client(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with client_of(sessionmaker, settings) as client:
         yield client
 
 

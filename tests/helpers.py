@@ -5,8 +5,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,10 +15,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.articles.models import Article
 from app.claims.models import Attribution, Claim
+from app.db import get_sessionmaker
+from app.main import create_app
+from app.media.storage import MediaStore
+from app.settings import Settings
 from app.sources.models import Source
 from bench.processes import background, free_port
 from tests.factories import article_data
@@ -27,6 +31,30 @@ ROOT = Path(__file__).parents[1]
 PROBLEM = "application/problem+json"
 LINK = re.compile(r'<([^>]+)>; rel="next"')
 MAX_PAGES = 20
+
+
+# --- an app to call ------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def client_of(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a new app with `settings`, its requests in the test's `sessionmaker`."""
+    app = create_app(settings)
+    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        yield client
+
+
+def store_of(client: httpx.AsyncClient) -> MediaStore:
+    """The media store of the app `client` calls."""
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    store: MediaStore = transport.app.state.media_store  # type: ignore[attr-defined]
+    return store
 
 
 # --- problem+json --------------------------------------------------------------------------

@@ -6,17 +6,10 @@ import pytest
 
 from app import demo
 from app.claims.models import AttributionRole, ClaimKind
-from app.media.storage import MediaStore
 from app.sources.models import SourceKind
+from tests.helpers import store_of
 
 pytestmark = pytest.mark.anyio
-
-
-def store_of(client: httpx.AsyncClient) -> MediaStore:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    store: MediaStore = transport.app.state.media_store  # type: ignore[attr-defined]
-    return store
 
 
 async def test_demo_content_covers_the_contract(client, session):

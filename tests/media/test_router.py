@@ -11,21 +11,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import delete
 
-from app.db import get_sessionmaker
-from app.main import create_app
 from app.media.models import Medium
-from app.media.storage import MediaStore
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, client_of, store_of
 from tests.media.pictures import SVG, bomb, photo, png_with_alpha, truncated
 
 pytestmark = pytest.mark.anyio
-
-
-def store_of(client: httpx.AsyncClient) -> MediaStore:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    store: MediaStore = transport.app.state.media_store  # type: ignore[attr-defined]
-    return store
 
 
 async def stored_keys(client: httpx.AsyncClient) -> list[str]:
@@ -195,11 +185,8 @@ async def test_what_is_not_a_publishable_image_is_refused(client, writer, data, 
 
 
 async def test_an_upload_over_the_size_limit_is_refused(sessionmaker, settings, writer):
-    app = create_app(settings.model_copy(update={"media_max_bytes": 20_000}))
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as limited:
+    small = settings.model_copy(update={"media_max_bytes": 20_000})
+    async with client_of(sessionmaker, small) as limited:
         # Over the limit but within the form's allowance: refused once read.
         near = await upload(limited, writer, photo(1200, 900) + b"\0" * 30_000)
         # Far over: refused before it is read.

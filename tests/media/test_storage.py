@@ -10,15 +10,14 @@ from hashlib import sha256
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from app.db import get_sessionmaker
 from app.main import create_app
 from app.media import service
 from app.media.models import Medium
 from app.media.storage import MediaStore, original_key, rendition_key
+from tests.helpers import client_of
 from tests.media.pictures import photo
 
 pytestmark = pytest.mark.anyio
@@ -107,11 +106,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 async def test_an_s3_bucket_holds_uploads_and_the_api_serves_them(
     s3, sessionmaker, settings, writer
 ):
-    app = create_app(settings.model_copy(update={"media_store_url": s3}))
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    in_s3 = settings.model_copy(update={"media_store_url": s3})
+    async with client_of(sessionmaker, in_s3) as client:
         created = await client.post(
             "/v1/media", files={"file": ("p.jpg", photo(900, 600), "image/jpeg")}, headers=writer
         )
@@ -133,11 +129,7 @@ async def test_an_s3_bucket_holds_uploads_and_the_api_serves_them(
 async def test_with_a_public_url_renditions_are_linked_there(s3, sessionmaker, settings, writer):
     public = "https://images.newsdesk.example"
     configured = settings.model_copy(update={"media_store_url": s3, "media_public_url": public})
-    app = create_app(configured)
-    app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with client_of(sessionmaker, configured) as client:
         created = await client.post(
             "/v1/media", files={"file": ("p.jpg", photo(900, 600), "image/jpeg")}, headers=writer
         )
