@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -107,6 +107,16 @@ class Invalid(AppError):
     ) -> None:
         super().__init__(detail)
         self.errors = [FieldError(loc=list(loc), msg=detail, type=error_type)]
+
+    @classmethod
+    def first_of(
+        cls, error: ValidationError, within: Sequence[str | int] = ("body",), detail: str = "{}"
+    ) -> "Invalid":
+        """The first error of input validated by hand (not by FastAPI), at `within` and the
+        error's own place, as FastAPI names the fields it validates; `detail` says it."""
+        first = error.errors()[0]
+        loc = [*within, *[str(part) for part in first["loc"]]]
+        return cls(detail.format(field_message(first)), loc, first["type"])
 
 
 def problem_type(request: Request | None, code: str) -> str:

@@ -53,9 +53,7 @@ async def _raw(request: Request, section: str | None, tags: list[str]) -> servic
         try:
             data = IngestRequest.model_validate_json(body)
         except ValidationError as error:
-            first = error.errors()[0]
-            loc = ["body", *[str(part) for part in first["loc"]]]
-            raise errors.Invalid(errors.field_message(first), loc, first["type"]) from None
+            raise errors.Invalid.first_of(error) from None
         return service.Raw(
             data.html if data.html is not None else data.text or "",
             html=data.html is not None,

@@ -13,7 +13,7 @@ from app.articles.models import Article
 from app.articles.schemas import ArticleWrite, Body
 from app.authors.schemas import Byline
 from app.claims.schemas import MAX_CLAIMS_PER_ARTICLE, AnchorWrite, AttributionWrite, ClaimWrite
-from app.errors import Invalid, field_message
+from app.errors import Invalid
 
 from . import attribution, language, page
 from .mentions import Resolver
@@ -172,9 +172,7 @@ def draft(raw: Raw) -> ArticleWrite:
 def _cannot_store(error: ValidationError, loc: list[str] | None = None) -> Invalid:
     """The page made something the article cannot hold (e.g. a headline of 400 characters):
     say which part, as for any other invalid article."""
-    first = error.errors()[0]
-    loc = ["body", *(loc or []), *[str(part) for part in first["loc"]]]
-    return Invalid(f"The story cannot be stored: {field_message(first)}.", loc, first["type"])
+    return Invalid.first_of(error, ["body", *(loc or [])], "The story cannot be stored: {}.")
 
 
 async def store(

@@ -70,9 +70,7 @@ def _validated(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        loc = ["body", *[str(part) for part in first["loc"]]]
-        raise errors.Invalid(errors.field_message(first), loc, first["type"]) from None
+        raise errors.Invalid.first_of(error) from None
 
 
 def _json(body: bytes) -> Any:
