@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.http import none_match
 
 ROUTE_NAME = "get_rendition"
+PREFIX = "/v1/media/"
 # Renditions never change under their name (a new focal point makes new names).
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -69,7 +70,13 @@ class CachedRenditions:
         self.route: RouteContext | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        # Every request passes here: all but rendition reads are let by on their path alone,
+        # before the route's pattern is tried.
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(PREFIX)
+        ):
             kept = self._kept(scope)
             if kept is not None:
                 request = Request(scope)
